@@ -1,0 +1,79 @@
+"""Detectors: read a repository (never run it) and infer its environment.
+
+`infer(root)` walks the repo (bounded depth, dependency dirs pruned), runs every
+detector on each directory that could be a project, and merges the findings into
+one Report with evidence for every value. No subprocess, no network, no import
+of the repo's code: detectors only read files, through detectors.fs.RepoFS.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from detectors import (
+    beam,
+    docker,
+    dotnet,
+    go,
+    jvm,
+    nixfiles,
+    node,
+    php,
+    python,
+    rank,
+    ruby,
+    rust,
+    services,
+    swift,
+    toolmanagers,
+    zig,
+)
+from detectors.base import Ctx, Project
+from detectors.fs import RepoFS
+from detectors.merge import merge
+from zagi.core.findings import Evidence, Finding, Report
+
+DETECTORS = (node, python, rust, go, zig, ruby, php, jvm, beam, dotnet, swift,
+             toolmanagers, docker, services, nixfiles)
+MAX_DEPTH = 3  # apps/web, packages/scope/pkg: deep enough for monorepos, cheap on huge trees
+
+
+def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
+          max_depth: int = MAX_DEPTH) -> Report:
+    warnings: list[str] = []
+    suggestions: list[str] = []
+    findings: list[Finding] = []
+
+    def warn(msg: str) -> None:
+        if msg not in warnings:
+            warnings.append(msg)
+
+    fs = RepoFS(str(root), warn)
+    projects: list[dict[str, object]] = []
+    for rel, names in fs.walk(max_depth):
+        proj = Project(rel)
+        ctx = Ctx(fs, rel, names, findings, warnings, suggestions, proj)
+        for det in DETECTORS:
+            try:
+                det.detect(ctx)
+            except (ValueError, TypeError, KeyError, AttributeError, IndexError,
+                    RecursionError) as exc:
+                # A detector bug must not cost the user the rest of the report.
+                warn(f"{rel}: internal error in the {det.__name__.split('.')[-1]} detector "
+                     f"({type(exc).__name__}); its findings were skipped — please report")
+        if proj.ecosystems:
+            projects.append({"path": rel, "ecosystems": sorted(proj.ecosystems),
+                             "files": sorted(proj.files),
+                             **({"workspaces": proj.workspaces} if proj.workspaces else {})})
+    for name, version in overrides:
+        ev = Evidence("command line", None, f"--with {name}@{version}")
+        findings.append(Finding("tool", name, version, "override", ev, rank.OVERRIDE))
+    return merge(project_name(root), findings, warnings, suggestions, projects)
+
+
+def project_name(root: Path) -> str:
+    name = os.path.basename(os.path.realpath(root)) or "project"
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "project"

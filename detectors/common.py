@@ -1,0 +1,101 @@
+"""Conversions several detectors share: constraints to requests, images, dependency tables."""
+
+from __future__ import annotations
+
+import re
+
+from detectors.base import Ctx, data
+from zagi.core.findings import Kind
+from zagi.core.versions import is_request, parse_request
+
+_NUM = re.compile(r"^v?(\d+(?:\.\d+)*)")
+
+
+def clean_version(text: str) -> str | None:
+    """A version-file value as a request: "v20.11.1" -> "20.11.1"; junk -> None."""
+    v = text.strip().strip("\"'")
+    v = v.removeprefix("v") if re.match(r"^v\d", v) else v
+    return parse_request(v).text if is_request(v) else None
+
+
+def constraint(text: str) -> tuple[str, Kind, str] | None:
+    """A manifest constraint -> (request, kind, note).
+
+    A bare version or x-range is a pin ("20", "18.x"); anything with an operator is
+    a floor kept as the range it states (">=18" stays ">=18": a floor is not a pin).
+    npm "||" alternatives keep the last (newest) one; "A - B" becomes ">=A,<=B".
+    """
+    s = text.strip()
+    note = ""
+    if "||" in s:
+        s = s.split("||")[-1].strip()
+        note = " (newest alternative of ||)"
+    if m := re.match(r"^v?(\d[\w.]*)\s+-\s+v?(\d[\w.]*)$", s):
+        s = f">={m.group(1)},<={m.group(2)}"
+    s = re.sub(r"(?<=[\d.x*])\s+(?=[<>=^~!])", ",", s)  # ">=18 <21" -> ">=18,<21"
+    if s in ("", "*", "x", "latest"):
+        return None
+    if not is_request(s):
+        return None
+    req = parse_request(s)
+    kind: Kind = "pin" if req.kind == "version" else "floor"
+    return req.text, kind, note
+
+
+def kind_of(request: str) -> Kind:
+    """A lockfile-implied request: ">=9" is a floor, "1" a pin."""
+    return "floor" if request.startswith((">", "^", "~")) else "pin"
+
+
+def image_ref(ref: str) -> tuple[str, str | None]:
+    """"docker.io/library/node:20-alpine@sha256:..." -> ("node", "20-alpine")."""
+    ref = ref.split("@", 1)[0]
+    name, tag = ref, None
+    if ":" in ref.rsplit("/", 1)[-1]:
+        name, tag = ref.rsplit(":", 1)
+    for prefix in ("docker.io/", "index.docker.io/", "library/"):
+        name = name.removeprefix(prefix)
+    return name.lower(), tag
+
+
+def lookup_image(name: str, table: str) -> str | None:
+    images: dict[str, str] = data("images")[table]
+    return images.get(name) or images.get(name.rsplit("/", 1)[-1])
+
+
+def tag_version(name: str, tag: str | None) -> str | None:
+    """The version a tag names: "17-alpine" -> "17", "lts-slim" -> "lts", "latest" -> None."""
+    if not tag:
+        return None
+    devcontainer = name.startswith(data("images")["devcontainer"]["prefix"])
+    if devcontainer and (m := re.match(r"^\d+-(\d+(?:\.\d+)*)", tag)):  # "1-3.12-bookworm"
+        return m.group(1)
+    if m := _NUM.match(tag):
+        return m.group(1)
+    if tag.split("-")[0] in ("lts", "stable"):
+        return tag.split("-")[0]
+    return None
+
+
+def system_from_deps(ctx: Ctx, ecosystem: str, deps: dict[str, int | None], file: str) -> None:
+    """Dependency names -> system packages (exact names) and service suggestions."""
+    libs: dict[str, list[str]] = data("syslibs").get(ecosystem, {})
+    clients: dict[str, str] = data("syslibs").get("clients", {}).get(ecosystem, {})
+    for dep, line in sorted(deps.items()):
+        for lib in libs.get(dep, []):
+            ctx.system(lib, file, line, f"{ecosystem} dependency {dep}")
+        if svc := clients.get(dep):
+            ctx.suggestions.append(
+                f"{ctx.rel(file)}: {dep} is a {svc} client; if the project needs a local "
+                f"{svc}, add [services] {svc}"
+            )
+
+
+def map_system_name(raw: str) -> tuple[list[str], bool]:
+    """A distro package name -> (zagi names, known?). Ignored plumbing -> ([], True)."""
+    name = re.split(r"[=<>]", raw, maxsplit=1)[0].strip().lower()  # "libpq-dev=15.*"
+    table = data("system")
+    if name in table["ignore"]["names"]:
+        return [], True
+    mapped: list[str] | None = table["packages"].get(name)
+    return (mapped, True) if mapped is not None else ([name], False)

@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# One command that makes a fresh Debian machine ready to develop and test zagi.
+# Idempotent: a second run checks everything, changes nothing, and says so.
+#   - system packages (Nix from Debian's nix-bin, git, zsh, fish, direnv, age)
+#     when missing and we are root; otherwise prints the exact command to run;
+#   - Nix single-user setup as Debian ships it (nixbld build users, sandbox = false);
+#   - .venv with zagi installed editable, with its test extras.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say()  { printf '  %-8s %s\n' "$1" "$2"; }
+need_root_cmd=()
+
+# --- system packages --------------------------------------------------------
+# command -> Debian package that provides it
+declare -A PKG=( [nix-build]=nix-bin [git]=git [zsh]=zsh [fish]=fish [direnv]=direnv [age]=age )
+missing=()
+for cmd in nix-build git zsh fish direnv age; do
+  if command -v "$cmd" >/dev/null 2>&1; then say ok "$cmd ($(command -v "$cmd"))"
+  else missing+=("${PKG[$cmd]}"); fi
+done
+# A fresh Debian has python3 but not always its venv module.
+if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then missing+=(python3-venv); fi
+
+if ((${#missing[@]})); then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say install "${missing[*]} (apt-get)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    need_root_cmd+=("sudo apt-get install -y ${missing[*]}")
+  fi
+fi
+
+# --- Nix as Debian's nix-bin needs it -----------------------------------------
+if command -v nix-build >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  if ! getent group nixbld >/dev/null; then
+    say create "nixbld group and build users nixbld1..4 (Nix builds as them)"
+    groupadd --system nixbld
+    for i in 1 2 3 4; do
+      useradd --system --no-create-home --home-dir /var/empty \
+        --shell /usr/sbin/nologin -g nixbld -G nixbld "nixbld$i"
+    done
+  else say ok "nixbld build users"; fi
+  if [ ! -e /etc/nix/nix.conf ]; then
+    # Debian's nix runs without a daemon here; its sandbox needs namespaces that
+    # containers often lack, so Debian's documented default is sandbox = false.
+    say write "/etc/nix/nix.conf (build-users-group = nixbld, sandbox = false)"
+    mkdir -p /etc/nix
+    printf 'build-users-group = nixbld\nsandbox = false\n' > /etc/nix/nix.conf
+  else say ok "/etc/nix/nix.conf exists (left as is)"; fi
+fi
+
+# --- Python virtualenv with zagi and its test extras --------------------------
+PY=""
+for cand in python3.13 python3.12 python3.11 python3; do
+  if command -v "$cand" >/dev/null 2>&1 &&
+     "$cand" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    PY=$(command -v "$cand"); break
+  fi
+done
+if [ -z "$PY" ]; then
+  echo "error: zagi needs Python >= 3.11 (Debian 12: apt-get install python3 python3-venv)" >&2
+  exit 1
+fi
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys' 2>/dev/null; then
+  say create ".venv with $("$PY" --version)"
+  rm -rf .venv
+  "$PY" -m venv .venv
+else say ok ".venv ($(.venv/bin/python --version))"; fi
+
+# Reinstall only when the package metadata changed: pip's editable install takes
+# seconds even when nothing changed.
+stamp=.venv/.zagi-installed
+want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say install "zagi (editable) with test extras into .venv"
+  # pip's build chatter is kept in a log and shown only when the install fails.
+  log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+         .venv/bin/python -m pip install -q -e '.[test]'; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2; echo "error: pip install failed (full log: $log)" >&2; exit 1
+  fi
+  echo "$want" > "$stamp"
+else say ok "zagi installed in .venv (pyproject.toml unchanged)"; fi
+
+if ((${#need_root_cmd[@]})); then
+  echo
+  echo "Not root, so these system packages were not installed. Run:"
+  printf '  %s\n' "${need_root_cmd[@]}"
+  echo "Tests that need them will fail and name what is missing."
+fi
+echo
+echo "Ready. Run the tests with: bash scripts/test.sh"

@@ -1,0 +1,135 @@
+"""`zagi doctor`: the facts a bug report needs, and for each problem the command that fixes it."""
+
+from __future__ import annotations
+
+import grp
+import os
+import platform
+import re
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from zagi import __version__
+from zagi.core import proc
+from zagi.core.paths import config_dir, zagi_home
+
+Status = Literal["ok", "warn", "fail", "info"]
+SHELL_RC = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "fish": "~/.config/fish/config.fish",
+            "direnv": "~/.config/direnv/direnvrc"}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str | None = None
+
+
+def _nix_config() -> dict[str, str]:
+    res = proc.run(["nix", "--extra-experimental-features", "nix-command", "show-config"],
+                   timeout=20)
+    if not res.ok:
+        return {}
+    out: dict[str, str] = {}
+    for line in res.stdout.splitlines():
+        k, sep, v = line.partition(" = ")
+        if sep:
+            out[k.strip()] = v.strip()
+    return out
+
+
+def check_nix() -> list[Check]:
+    if not proc.which("nix-build") or not proc.which("nix"):
+        return [Check("nix", "fail", "not found on PATH",
+                      "sudo apt-get install nix-bin   (or: bash scripts/setup.sh as root)")]
+    res = proc.run(["nix", "--version"], timeout=20)
+    version = res.stdout.strip().rsplit(" ", 1)[-1] if res.ok else "unknown"
+    checks = [Check("nix", "ok", f"{version} at {proc.which('nix')}")]
+    cfg = _nix_config()
+    group = cfg.get("build-users-group", "")
+    if group:
+        try:
+            grp.getgrnam(group)
+        except KeyError:
+            checks.append(Check("nix build users", "fail", f"group {group!r} does not exist",
+                                "sudo bash scripts/setup.sh   (creates nixbld and nixbld1..4)"))
+    store = Path("/nix/store")
+    daemon = Path("/nix/var/nix/daemon-socket/socket").exists()
+    if os.access(store, os.W_OK) or (not store.exists() and os.access("/", os.W_OK)):
+        checks.append(Check("nix store", "ok", f"{store} writable (single-user)"))
+    elif daemon:
+        checks.append(Check("nix store", "ok", f"{store} through the nix daemon"))
+    else:
+        checks.append(Check("nix store", "fail", f"{store} is not writable and no daemon runs",
+                            "run as root, or start the daemon: sudo systemctl start nix-daemon"))
+    sandbox = cfg.get("sandbox", "unknown")
+    checks.append(Check("nix sandbox", "info", f"sandbox = {sandbox}"))
+    subs = cfg.get("substituters", "")
+    checks.append(Check("nix substituters", "info", subs or "(none)"))
+    return checks
+
+
+def check_git() -> Check:
+    if not proc.which("git"):
+        return Check("git", "fail", "not found on PATH", "sudo apt-get install git")
+    res = proc.run(["git", "--version"], timeout=20)
+    return Check("git", "ok", res.stdout.strip().removeprefix("git version "))
+
+
+def check_home() -> list[Check]:
+    home = zagi_home()
+    src = "$ZAGI_HOME" if os.environ.get("ZAGI_HOME") else "default"
+    probe = home if home.exists() else next((p for p in home.parents if p.exists()), Path("/"))
+    if not os.access(probe, os.W_OK):
+        return [Check("ZAGI_HOME", "fail", f"{home} ({src}) is not writable",
+                      f"export ZAGI_HOME=~/.zagi   (or: sudo chown -R $USER {home})")]
+    out = [Check("ZAGI_HOME", "ok", f"{home} ({src}{'' if home.exists() else ', not created yet'})")]
+    cache = home / "cache"
+    out.append(Check("caches", "info",
+                     f"local file://{cache}{'' if cache.exists() else ' (empty)'}; "
+                     f"user config {config_dir() / 'config.toml'}"))
+    keys = sorted((home / "keys").glob("*.sec")) if (home / "keys").is_dir() else []
+    for key in keys:
+        mode = key.stat().st_mode & 0o777
+        if mode & 0o077:
+            out.append(Check(f"key {key.stem}", "fail", f"{key} is mode {mode:o}",
+                             f"chmod 600 {key}"))
+        else:
+            out.append(Check(f"key {key.stem}", "ok", str(key)))
+    if not keys:
+        out.append(Check("signing keys", "info", "none yet"))
+    return out
+
+
+def check_shells() -> list[Check]:
+    out: list[Check] = []
+    for shell, rc in SHELL_RC.items():
+        path = Path(os.path.expanduser(rc))
+        if not proc.which(shell):
+            out.append(Check(f"shell {shell}", "info", "not installed"))
+            continue
+        try:
+            hooked = bool(re.search(r"zagi\s+hook|use_zagi", path.read_text(errors="replace")))
+        except OSError:
+            hooked = False
+        out.append(Check(f"shell {shell}", "info",
+                         f"installed; zagi hook {'found' if hooked else 'not found'} in {rc}"))
+    return out
+
+
+def run() -> list[Check]:
+    checks = [Check("zagi", "ok", f"{__version__} (Python {platform.python_version()}, "
+                                  f"{sys.executable})")]
+    checks += check_nix()
+    checks.append(check_git())
+    checks += check_home()
+    checks += check_shells()
+    return checks
+
+
+def to_json(checks: list[Check]) -> dict[str, object]:
+    return {"checks": [asdict(c) for c in checks],
+            "problems": sum(c.status == "fail" for c in checks)}

@@ -1,0 +1,62 @@
+"""`zagi add` / `zagi remove`: edit env.toml in place, keeping comments and order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zagi.cli.options import Json, Verbose
+
+Project = Annotated[Path, typer.Option("--project", "-C",
+                                       help="Project root (default: current directory).")]
+
+
+def add(
+    items: Annotated[list[str], typer.Argument(metavar="NAME[@VERSION]...",
+                                               help="Tools such as node@20, zig@0.15, uv.")],
+    service: Annotated[bool, typer.Option("--service",
+                                          help="Add services (postgres@16) instead.")] = False,
+    system: Annotated[bool, typer.Option("--system",
+                                         help="Add system packages (libpq) instead.")] = False,
+    project: Project = Path(),
+    json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Add or change tools, services or system packages in .zagi/env.toml.
+
+    A missing version means "latest". Nothing is written unless the edited file is valid.
+    """
+    from zagi.app import edit
+    from zagi.cli.output import console, emit_json, setup_logging
+
+    setup_logging(verbose)
+    section = "system" if system else "services" if service else "tools"
+    changed = edit.add(project, section, items)
+    if json:
+        emit_json({"added": changed, "section": section})
+    else:
+        for name, version in changed:
+            console().print(f"{section}: {name} = {version!r}" if version else
+                            f"system: {name}", highlight=False)
+
+
+def remove(
+    names: Annotated[list[str], typer.Argument(metavar="NAME...",
+                                               help="Tools, services or packages to remove.")],
+    project: Project = Path(),
+    json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Remove tools, services or system packages from .zagi/env.toml."""
+    from zagi.app import edit
+    from zagi.cli.output import console, emit_json, setup_logging
+
+    setup_logging(verbose)
+    removed = edit.remove(project, names)
+    if json:
+        emit_json({"removed": [{"name": n, "section": s} for n, s in removed]})
+    else:
+        for name, section in removed:
+            console().print(f"removed {name} from [{section}]", highlight=False, markup=False)

@@ -1,0 +1,74 @@
+"""The `zagi` command line: a thin typer layer over zagi.app.
+
+Commands live one module per group (cmd_*.py) and import their use-case inside the
+function body, so `zagi --help` loads no pydantic, tomlkit or detectors.
+Exit codes: 0 ok, 1 failure, 2 bad input or usage (see docs/cli.md).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from zagi import __version__
+from zagi.cli import cmd_doctor, cmd_edit, cmd_init
+from zagi.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ZagiError
+
+app = typer.Typer(
+    name="zagi",
+    help="Version control that includes the environment: clone a repo, get a project that runs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,  # tracebacks with locals could leak secrets
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"zagi {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", "-V", callback=_version,
+                                          is_eager=True, help="Print the version and exit.")]
+    = False,
+) -> None:
+    """Version control that includes the environment."""
+
+
+app.command("init")(cmd_init.init)
+app.command("add")(cmd_edit.add)
+app.command("remove")(cmd_edit.remove)
+app.command("doctor")(cmd_doctor.doctor)
+
+
+def run(argv: list[str]) -> int:
+    from zagi.cli.output import render_error, render_internal
+
+    as_json = "--json" in argv
+    verbose = "-v" in argv or "--verbose" in argv
+    cmd = typer.main.get_command(app)
+    try:
+        rv = cmd.main(args=argv, prog_name="zagi", standalone_mode=False)
+    except ZagiError as err:
+        render_error(err, as_json)
+        return err.exit_code
+    except typer.Exit as ex:
+        return ex.exit_code
+    except typer.Abort:
+        return EXIT_FAILURE
+    except typer.TyperException as exc:  # click usage errors: show them the click way
+        show = getattr(exc, "show", None)
+        if show:
+            show()
+        return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        render_internal(exc, as_json, verbose)
+        return EXIT_FAILURE
+    return rv if isinstance(rv, int) else 0

@@ -1,0 +1,315 @@
+"""env.toml: the pydantic models, the loader, and in-place edits.
+
+Read with tomllib (fast, strict) and validate with pydantic; edit with tomlkit so
+that a user's comments and ordering survive `zagi add` / `zagi remove`. Every
+error names the file, line and column and what was expected (BadInput, exit 2),
+and no edit writes anything unless the edited document validates.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from zagi.core.errors import BadInput
+from zagi.core.fsutil import atomic_write
+from zagi.core.names import SERVICES, TOOLS, did_you_mean
+from zagi.core.tomlloc import locate
+from zagi.core.versions import RequestError, parse_request
+
+SCHEMA_VERSION = 1
+MAX_SPEC_BYTES = 1 << 20
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.+-]*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+# The keys each table may hold; used for "did you mean" before pydantic sees the data.
+KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
+    (): ("schema", "project", "tools", "system", "services", "env", "nix"),
+    ("project",): ("name",),
+    ("system",): ("packages",),
+    ("nix",): ("nixpkgs", "flake", "shell"),
+    ("tools", "*"): ("version", "attr", "nixpkgs", "components", "targets", "extensions"),
+}
+
+
+class EntryError(ValueError):
+    """A bad entry inside a table; carries the key so the error can point at its line."""
+
+    def __init__(self, key: str, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def _check_request(v: str | None) -> str | None:
+    if v is None:
+        return None
+    try:
+        return parse_request(v).text
+    except RequestError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _entry_request(key: str, v: str) -> None:
+    try:
+        parse_request(v)
+    except RequestError as exc:
+        raise EntryError(key, str(exc)) from None
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectSpec(_Strict):
+    name: str = Field(min_length=1)
+
+
+class ToolSpec(_Strict):
+    """The table form of a tool: a version plus options, or an explicit Nix attribute."""
+
+    version: str | None = None
+    attr: str | None = None  # escape hatch: this nixpkgs attribute, whatever the catalog says
+    nixpkgs: str | None = None  # escape hatch: from this nixpkgs revision
+    components: list[str] = Field(default_factory=list)  # rust: clippy, rustfmt, ...
+    targets: list[str] = Field(default_factory=list)  # rust: wasm32-unknown-unknown, ...
+    extensions: list[str] = Field(default_factory=list)  # php: intl, gd, ...
+
+    _v = field_validator("version")(_check_request)
+
+
+class SystemSpec(_Strict):
+    packages: list[str] = Field(default_factory=list)
+
+
+class NixSpec(_Strict):
+    nixpkgs: str | None = None  # pin override: a nixpkgs revision
+    flake: str | None = None  # "." = use the repo's own flake.nix devShell
+    shell: str | None = None  # a shell.nix / default.nix to use as the env
+
+
+class EnvSpec(_Strict):
+    schema_: int = Field(default=SCHEMA_VERSION, alias="schema")
+    project: ProjectSpec | None = None
+    tools: dict[str, str | ToolSpec] = Field(default_factory=dict)
+    system: SystemSpec = Field(default_factory=SystemSpec)
+    services: dict[str, str] = Field(default_factory=dict)
+    env: dict[str, str] = Field(default_factory=dict)
+    nix: NixSpec | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("schema_")
+    @classmethod
+    def _schema(cls, v: int) -> int:
+        if v != SCHEMA_VERSION:
+            raise ValueError(
+                f"schema {v} is not supported by this zagi (it reads schema {SCHEMA_VERSION}); "
+                "upgrade zagi"
+            )
+        return v
+
+    @field_validator("tools")
+    @classmethod
+    def _tools(cls, v: dict[str, str | ToolSpec]) -> dict[str, str | ToolSpec]:
+        for name, val in v.items():
+            if not _NAME.match(name):
+                raise EntryError(name, "expected a tool name of lowercase letters, digits, -_.+")
+            has_attr = isinstance(val, ToolSpec) and val.attr is not None
+            if name not in TOOLS and not has_attr:
+                raise EntryError(
+                    name,
+                    f"unknown tool{did_you_mean(name, TOOLS)}; known tools: "
+                    f"{', '.join(TOOLS)}; for anything else write "
+                    f'{name} = {{ attr = "<nixpkgs attribute>" }}'
+                )
+            if isinstance(val, str):
+                _entry_request(name, val)
+        return v
+
+    @field_validator("services")
+    @classmethod
+    def _services(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, req in v.items():
+            if name not in SERVICES:
+                raise EntryError(
+                    name,
+                    f"unknown service{did_you_mean(name, SERVICES)}; "
+                    f"known services: {', '.join(SERVICES)}",
+                )
+            _entry_request(name, req)
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if not _ENV_NAME.match(name):
+                raise EntryError(name, "not a valid environment variable name "
+                                       "(expected letters, digits and _, not starting with a digit)")
+        return v
+
+    def tool_version(self, name: str) -> str | None:
+        val = self.tools.get(name)
+        return val if isinstance(val, str) else (val.version if val else None)
+
+
+# --- loading ---------------------------------------------------------------
+
+
+def _toml_error(exc: tomllib.TOMLDecodeError, file: str) -> BadInput:
+    # Python 3.11's message ends with "(at line L, column C)"; 3.14 adds attributes.
+    msg = str(exc)
+    m = re.search(r"\(at line (\d+), column (\d+)\)$", msg)
+    line = int(m.group(1)) if m else getattr(exc, "lineno", None)
+    col = int(m.group(2)) if m else getattr(exc, "colno", None)
+    text = msg[: m.start()].strip() if m else msg
+    return BadInput(f"invalid TOML: {text}", file=file, line=line, column=col)
+
+
+def _unknown_keys(data: dict[str, Any], text: str, file: str) -> None:
+    def check(table: Any, where: tuple[str, ...], known_at: tuple[str, ...]) -> None:
+        if not isinstance(table, dict):
+            return
+        known = KNOWN_KEYS[known_at]
+        for key in table:
+            if key not in known:
+                line, col = locate(text, (*where, key))
+                what = "table" if not where else "key"
+                label = f"[{key}]" if not where else f"{'.'.join(where)}.{key}"
+                raise BadInput(
+                    f"unknown {what} {label}{did_you_mean(key, known)}; "
+                    f"expected one of: {', '.join(known)}",
+                    file=file, line=line, column=col,
+                )
+
+    check(data, (), ())
+    for sub in ("project", "system", "nix"):
+        check(data.get(sub), (sub,), (sub,))
+    tools = data.get("tools")
+    if isinstance(tools, dict):
+        for name, val in tools.items():
+            check(val, ("tools", name), ("tools", "*"))
+
+
+def validate(data: dict[str, Any], text: str, file: str) -> EnvSpec:
+    _unknown_keys(data, text, file)
+    try:
+        return EnvSpec.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = tuple(p for p in err["loc"] if p not in ("str", "ToolSpec"))
+        loc = tuple("schema" if p == "schema_" else p for p in loc)
+        msg = err["msg"].removeprefix("Value error, ")
+        cause = (err.get("ctx") or {}).get("error")
+        if isinstance(cause, EntryError):  # a dict-level check: point at the entry itself
+            loc = (*loc, cause.key)
+        line, col = locate(text, loc) if loc else (None, None)
+        where = ".".join(str(p) for p in loc)
+        raise BadInput(f"{where}: {msg}" if where else msg, file=file, line=line, column=col) from None
+
+
+def parse_text(text: str, file: str) -> EnvSpec:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _toml_error(exc, file) from None
+    return validate(data, text, file)
+
+
+def read_text(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_SPEC_BYTES + 1)
+    except FileNotFoundError:
+        raise BadInput(
+            f"{path} does not exist", hint="create it with `zagi init`", file=str(path)
+        ) from None
+    except OSError as exc:
+        raise BadInput(f"cannot read {path}: {exc.strerror}", file=str(path)) from None
+    if len(raw) > MAX_SPEC_BYTES:
+        raise BadInput(f"larger than {MAX_SPEC_BYTES} bytes; expected a small TOML file",
+                       file=str(path))
+    try:
+        return raw.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise BadInput("not UTF-8 text; expected a UTF-8 TOML file",
+                       file=str(path), line=line) from None
+
+
+def load(path: Path) -> EnvSpec:
+    return parse_text(read_text(path), str(path))
+
+
+# --- editing (tomlkit keeps comments and order) ------------------------------
+
+
+def _edit(path: Path, change: Any) -> None:
+    import tomlkit  # lazy: only edits pay for it
+
+    text = read_text(path)
+    parse_text(text, str(path))  # refuse to edit a file that is already broken
+    doc = tomlkit.parse(text)
+    change(doc, tomlkit)
+    new = tomlkit.dumps(doc)
+    parse_text(new, str(path))  # nothing is written unless the result validates
+    atomic_write(path, new)
+
+
+def set_entry(path: Path, section: str, name: str, version: str) -> None:
+    """`zagi add`: set [tools] NAME / [services] NAME to a version request."""
+
+    def change(doc: Any, tk: Any) -> None:
+        if section not in doc:
+            doc.add(section, tk.table())
+        table = doc[section]
+        cur = table.get(name)
+        if section == "tools" and isinstance(cur, dict):
+            cur["version"] = version  # keep the table form's other options
+        else:
+            table[name] = version
+
+    _edit(path, change)
+
+
+def add_system_package(path: Path, package: str) -> None:
+    def change(doc: Any, tk: Any) -> None:
+        if "system" not in doc:
+            doc.add("system", tk.table())
+        pkgs = doc["system"].setdefault("packages", tk.array())
+        if package not in pkgs:
+            pkgs.append(package)
+
+    _edit(path, change)
+
+
+def remove_entry(path: Path, name: str) -> str:
+    """`zagi remove`: drop NAME from [tools], [services] or [system] packages.
+
+    Returns the section it was removed from; BadInput when it is in none.
+    """
+    spec = load(path)
+    if name in spec.tools:
+        section = "tools"
+    elif name in spec.services:
+        section = "services"
+    elif name in spec.system.packages:
+        section = "system"
+    else:
+        present = [*spec.tools, *spec.services, *spec.system.packages]
+        raise BadInput(f"{name!r} is not in env.toml{did_you_mean(name, present)}",
+                       file=str(path))
+
+    def change(doc: Any, tk: Any) -> None:
+        if section == "system":
+            pkgs = doc["system"]["packages"]
+            del pkgs[[str(p) for p in pkgs].index(name)]
+        else:
+            del doc[section][name]
+
+    _edit(path, change)
+    return section

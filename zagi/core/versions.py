@@ -1,0 +1,181 @@
+"""Version *requests*: what env.toml says ("20", ">=20", "^1.2", "lts"), not what it resolves to.
+
+Resolution (picking a concrete version) happens in nixgen; this module only
+parses requests and answers "could these two agree?", which detectors need to
+report conflicting pins honestly.
+
+Grammar (documented in docs/env-toml.md):
+  alias     lts | latest | stable | beta | nightly | nightly-YYYY-MM-DD | *
+  version   1 | 1.2 | 1.2.3 | 1.2.3-rc.1   (a prefix: "20" means the newest 20.x)
+  x-range   18.x | 3.12.*                    (normalised to "18", "3.12")
+  range     one or more of  >=V >V <=V <V ==V !=V ^V ~V ~=V ~>V  joined by "," or spaces
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+ALIASES = frozenset({"lts", "latest", "stable", "beta", "nightly", "*"})
+_NIGHTLY = re.compile(r"^nightly-\d{4}-\d{2}-\d{2}$")
+_VERSION = r"\d+(?:\.\d+)*(?:[-+]?[a-z][0-9a-z.]*)?"
+_VERSION_RE = re.compile(rf"^{_VERSION}$")
+_XRANGE = re.compile(r"^(\d+(?:\.\d+)*)(?:\.[x*])+$", re.IGNORECASE)
+_OP = r"(?:>=|<=|==|!=|~=|~>|>|<|=|\^|~)"
+_CONSTRAINT = re.compile(rf"({_OP})\s*v?({_VERSION})")
+_RANGE_RE = re.compile(rf"^\s*{_OP}\s*v?{_VERSION}(?:\s*,?\s*{_OP}\s*v?{_VERSION})*\s*$")
+
+Kind = Literal["alias", "version", "range"]
+_WIDTH = 6
+_TOP = 10**12
+
+
+@dataclass(frozen=True, slots=True)
+class Constraint:
+    op: str
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    text: str
+    kind: Kind
+    constraints: tuple[Constraint, ...] = ()
+
+
+class RequestError(ValueError):
+    """The text is not a version request; the message says what was expected."""
+
+
+EXPECTED = (
+    'a version request such as "20", "3.12.1", ">=18", "^1.2", "~3.11", "lts" or "latest"'
+)
+
+
+def parse_request(text: str) -> Request:
+    s = text.strip()
+    low = s.lower()
+    if not s:
+        raise RequestError(f"empty version; expected {EXPECTED}")
+    if low in ALIASES or _NIGHTLY.match(low):
+        return Request(low, "alias")
+    if m := _XRANGE.match(s):
+        return Request(m.group(1), "version")
+    if _VERSION_RE.match(low.removeprefix("v")):
+        return Request(low.removeprefix("v"), "version")
+    if _RANGE_RE.match(low):
+        cons = tuple(Constraint("==" if op == "=" else op, v) for op, v in _CONSTRAINT.findall(low))
+        return Request(",".join(f"{c.op}{c.version}" for c in cons), "range", cons)
+    raise RequestError(f"{text!r} is not a version request; expected {EXPECTED}")
+
+
+def is_request(text: str) -> bool:
+    try:
+        parse_request(text)
+    except RequestError:
+        return False
+    return True
+
+
+def numeric(version: str) -> tuple[int, ...]:
+    """The leading numeric components: "3.12.1rc1" -> (3, 12, 1)."""
+    out: list[int] = []
+    for part in re.split(r"[.]", version):
+        m = re.match(r"\d+", part)
+        if not m:
+            break
+        out.append(int(m.group()))
+        if m.end() != len(part):
+            break
+    return tuple(out)
+
+
+def _key(parts: tuple[int, ...]) -> tuple[int, ...]:
+    return (parts + (0,) * _WIDTH)[:_WIDTH]
+
+
+def _bump(parts: tuple[int, ...], index: int) -> tuple[int, ...]:
+    """The first version past the prefix parts[:index+1]: (3, 12) bumped at 0 -> (4,)."""
+    return (*parts[:index], parts[index] + 1)
+
+
+# A bound is (key, inclusive). Lower bounds start at zero, upper bounds at infinity.
+Bound = tuple[tuple[int, ...], bool]
+
+
+def _interval(c: Constraint) -> tuple[Bound, Bound]:
+    v = numeric(c.version) or (0,)
+    lo: Bound = (_key(()), True)
+    hi: Bound = (_key((_TOP,)), False)
+    last = len(v) - 1
+    if c.op == ">=":
+        lo = (_key(v), True)
+    elif c.op == ">":
+        lo = (_key(v), False)
+    elif c.op == "<=":
+        hi = (_key(v), True)
+    elif c.op == "<":
+        hi = (_key(v), False)
+    elif c.op == "==":
+        lo, hi = (_key(v), True), (_key(_bump(v, last)), False)
+    elif c.op == "^":
+        # Caret: the left-most non-zero component may not change (npm/cargo semantics).
+        nz = next((i for i, p in enumerate(v) if p != 0), last)
+        lo, hi = (_key(v), True), (_key(_bump(v, nz)), False)
+    elif c.op == "~":
+        # Tilde: patch-level changes if a minor is given, else minor-level.
+        lo, hi = (_key(v), True), (_key(_bump(v, min(1, last))), False)
+    elif c.op in ("~=", "~>"):
+        # PEP 440 / RubyGems "pessimistic": drop the last component, bump the one before.
+        lo, hi = (_key(v), True), (_key(_bump(v, max(0, last - 1))), False)
+    return lo, hi
+
+
+def _intersect(req: Request) -> tuple[Bound, Bound]:
+    lo: Bound = (_key(()), True)
+    hi: Bound = (_key((_TOP,)), False)
+    for c in req.constraints:
+        if c.op == "!=":
+            continue
+        clo, chi = _interval(c)
+        if clo[0] > lo[0] or (clo[0] == lo[0] and not clo[1]):
+            lo = clo
+        if chi[0] < hi[0] or (chi[0] == hi[0] and not chi[1]):
+            hi = chi
+    return lo, hi
+
+
+def _nonempty(lo: Bound, hi: Bound) -> bool:
+    return lo[0] < hi[0] or (lo[0] == hi[0] and lo[1] and hi[1])
+
+
+def _as_interval(req: Request) -> tuple[Bound, Bound] | None:
+    """The versions a request admits, or None when it cannot be bounded (aliases)."""
+    if req.kind == "alias":
+        return None
+    if req.kind == "version":
+        v = numeric(req.text)
+        if not v:
+            return None
+        return (_key(v), True), (_key(_bump(v, len(v) - 1)), False)
+    return _intersect(req)
+
+
+def may_agree(a: str, b: str) -> bool:
+    """Could one concrete version satisfy both requests? Aliases agree with anything."""
+    try:
+        ia, ib = _as_interval(parse_request(a)), _as_interval(parse_request(b))
+    except RequestError:
+        return a.strip() == b.strip()
+    if ia is None or ib is None:
+        return True
+    lo = max(ia[0], ib[0], key=lambda bd: (bd[0], not bd[1]))
+    hi = min(ia[1], ib[1], key=lambda bd: (bd[0], bd[1]))
+    return _nonempty(lo, hi)
+
+
+def satisfiable(text: str) -> bool:
+    """False for ranges no version can meet, such as ">=3,<2"."""
+    iv = _as_interval(parse_request(text))
+    return iv is None or _nonempty(*iv)
