@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from detectors import rank
 from zagi.core.findings import Chosen, Evidence, Finding, Report
 from zagi.core.versions import may_agree
 
@@ -34,8 +35,8 @@ def _choose(name: str, group: list[Finding], warnings: list[str]) -> Chosen:
     evidence: list[Evidence] = [win.evidence]
     extra: dict[str, list[str]] = {k: list(v) for k, v in win.extra}
     for f in ranked[1:]:
-        if f.kind == "default" and win.kind != "default":
-            continue
+        if f.rank == rank.DEFAULT and win.rank != rank.DEFAULT:
+            continue  # the documented default is no evidence once anything real was found
         if _agrees(win, f):
             if f.evidence not in evidence:
                 evidence.append(f.evidence)

@@ -1,0 +1,33 @@
+"""One test per fixtures/repos/* folder: `zagi init --dry-run --json` gives what expected.json says."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, Ran
+from tests.matching import mismatches
+
+CASES = sorted(p for p in FIXTURES.iterdir() if (p / "expected.json").exists())
+
+
+def test_there_are_enough_fixtures() -> None:
+    assert len(CASES) >= 40
+    for case in CASES:
+        readme = (case / "README.md").read_text().strip()
+        assert readme, f"{case.name}: README.md must say what the case proves"
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_fixture(case: Path, zagi: Callable[..., Ran]) -> None:
+    ran = zagi("init", "--dry-run", "--json", str(case))
+    assert ran.code == 0, ran.err
+    report = ran.json()
+    assert not [w for w in report["warnings"] if "internal error" in w]
+    problems = mismatches(json.loads((case / "expected.json").read_text()), report)
+    assert not problems, "\n".join(problems) + "\n\nfull output:\n" + ran.out
+    # The env.toml that would be written must itself load as a valid spec.
+    assert not (case / ".zagi").exists(), "--dry-run must write nothing"
