@@ -27,13 +27,27 @@ class RepoFS:
     def __init__(self, root: str, warn: Callable[[str], None]) -> None:
         self.root = os.path.realpath(root)
         self._warn = warn
+        # Several detectors read the same manifest; each file is read (and warned about) once.
+        self._texts: dict[tuple[str, int, bool], str | None] = {}
+        self._real_dirs: dict[str, str] = {}
 
     # --- paths ---------------------------------------------------------------
 
+    def _real_dir(self, rel_dir: str) -> str:
+        if rel_dir not in self._real_dirs:
+            self._real_dirs[rel_dir] = os.path.realpath(os.path.join(self.root, rel_dir))
+        return self._real_dirs[rel_dir]
+
     def _inside(self, rel: str) -> str | None:
-        """Absolute path for `rel` if it resolves inside the repo, else None (warned)."""
+        """Absolute path for `rel` if it resolves inside the repo, else None (warned).
+
+        Directory resolutions are cached; only a symlinked final component needs a
+        fresh realpath, which keeps this cheap on monorepos with hundreds of projects.
+        """
         path = os.path.join(self.root, rel)
-        real = os.path.realpath(path)
+        head, _, _name = rel.rpartition("/")
+        real = (os.path.realpath(path) if os.path.islink(path)
+                else os.path.join(self._real_dir(head), _name))
         if real != self.root and not real.startswith(self.root + os.sep):
             self._warn(f"{rel}: symlink to outside the repository; ignored")
             return None
@@ -91,16 +105,21 @@ class RepoFS:
 
     def text(self, rel: str, limit: int = MAX_TEXT) -> str | None:
         """The whole file as text, or None if missing/unsafe/too large/binary (warned)."""
-        raw = self._read(rel, limit, whole=True)
-        return None if raw is None else self._decode(rel, raw)
+        key = (rel, limit, True)
+        if key not in self._texts:
+            raw = self._read(rel, limit, whole=True)
+            self._texts[key] = None if raw is None else self._decode(rel, raw)
+        return self._texts[key]
 
     def head(self, rel: str, size: int = 64 << 10) -> str | None:
         """The first `size` bytes as text: enough for lockfile headers of any size."""
-        raw = self._read(rel, size, whole=False)
-        if raw is None:
-            return None
-        # The cut may split a UTF-8 sequence; drop the partial tail.
-        return self._decode(rel, raw, partial=len(raw) >= size)
+        key = (rel, size, False)
+        if key not in self._texts:
+            raw = self._read(rel, size, whole=False)
+            # The cut may split a UTF-8 sequence; _decode drops the partial tail.
+            self._texts[key] = (None if raw is None
+                                else self._decode(rel, raw, partial=len(raw) >= size))
+        return self._texts[key]
 
     def _decode(self, rel: str, raw: bytes, partial: bool = False) -> str | None:
         if b"\x00" in raw:

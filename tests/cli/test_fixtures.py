@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import FIXTURES, Ran
 from tests.matching import mismatches
+from zagi.core import spec
 
 CASES = sorted(p for p in FIXTURES.iterdir() if (p / "expected.json").exists())
 
@@ -29,5 +30,17 @@ def test_fixture(case: Path, zagi: Callable[..., Ran]) -> None:
     assert not [w for w in report["warnings"] if "internal error" in w]
     problems = mismatches(json.loads((case / "expected.json").read_text()), report)
     assert not problems, "\n".join(problems) + "\n\nfull output:\n" + ran.out
-    # The env.toml that would be written must itself load as a valid spec.
     assert not (case / ".zagi").exists(), "--dry-run must write nothing"
+    # The env.toml init would write must load through the full spec, values included.
+    text = zagi("init", "--dry-run", str(case)).out
+    loaded = spec.parse_text(text, f"{case.name}/.zagi/env.toml")
+    for name, tool in report["tools"].items():
+        assert loaded.tool_version(name) == (tool["version"] or "latest")
+    assert sorted(loaded.services) == sorted(report["services"])
+    assert sorted(loaded.system.packages) == sorted(report["system"]["packages"])
+
+
+def test_init_writes_the_schema_version_spec_reads() -> None:
+    from zagi.app import init
+
+    assert init.SCHEMA_VERSION == spec.SCHEMA_VERSION

@@ -9,6 +9,9 @@ Grammar (documented in docs/env-toml.md):
   version   1 | 1.2 | 1.2.3 | 1.2.3-rc.1   (a prefix: "20" means the newest 20.x)
   x-range   18.x | 3.12.*                    (normalised to "18", "3.12")
   range     one or more of  >=V >V <=V <V ==V !=V ^V ~V ~=V ~>V  joined by "," or spaces
+
+Bounds are strict, as in PEP 440: "<=2" admits 2.0 but not 2.1 (npm would read
+it as "<3"); ^ and ~ follow npm/cargo, ~= and ~> the "pessimistic" rule.
 """
 
 from __future__ import annotations

@@ -1,0 +1,26 @@
+"""The bench scripts keep working (tiny sizes; the real figures come from running them)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import REPO, require
+
+
+def bench(*args: str) -> str:
+    cp = subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+                        timeout=300, check=True)
+    return cp.stdout
+
+
+def test_startup_bench_prints_ratio() -> None:
+    out = bench("bench/startup.py", "--runs", "3")
+    assert "python -c pass" in out and "zagi --version" in out and "x   target" in out
+
+
+def test_init_tree_bench_prints_floor_and_ratio() -> None:
+    require("git")
+    out = bench("bench/init_tree.py", "--files", "2000", "--runs", "2")
+    assert "git ls-files | wc -l" in out and "zagi init --dry-run" in out
+    assert "2004 files tracked by git" in out or "files tracked by git" in out
