@@ -44,7 +44,7 @@ MAX_DEPTH = 3  # apps/web, packages/scope/pkg: deep enough for monorepos, cheap 
 def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
           max_depth: int = MAX_DEPTH) -> Report:
     warnings: list[str] = []
-    suggestions: list[str] = []
+    suggestions: list[tuple[str, str]] = []
     findings: list[Finding] = []
 
     def warn(msg: str) -> None:

@@ -36,7 +36,7 @@ class Ctx:
     names: frozenset[str]  # entries of `dir`
     findings: list[Finding]
     warnings: list[str]
-    suggestions: list[str]
+    suggestions: list[tuple[str, str]]  # (service, message): dropped if the service is found
     project: Project
 
     def rel(self, name: str) -> str:

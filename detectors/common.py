@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
+from detectors import rank
 from detectors.base import Ctx, data
 from zagi.core.findings import Kind
 from zagi.core.versions import is_request, parse_request
@@ -85,10 +87,8 @@ def system_from_deps(ctx: Ctx, ecosystem: str, deps: dict[str, int | None], file
         for lib in libs.get(dep, []):
             ctx.system(lib, file, line, f"{ecosystem} dependency {dep}")
         if svc := clients.get(dep):
-            ctx.suggestions.append(
-                f"{ctx.rel(file)}: {dep} is a {svc} client; if the project needs a local "
-                f"{svc}, add [services] {svc}"
-            )
+            ctx.suggestions.append((svc, f"{ctx.rel(file)}: {dep} is a {svc} client; if the "
+                                         f"project needs a local {svc}, add [services] {svc}"))
 
 
 def map_system_name(raw: str) -> tuple[list[str], bool]:
@@ -99,3 +99,25 @@ def map_system_name(raw: str) -> tuple[list[str], bool]:
         return [], True
     mapped: list[str] | None = table["packages"].get(name)
     return (mapped, True) if mapped is not None else ([name], False)
+
+
+SCHEMES = {
+    "postgres": "postgres", "postgresql": "postgres", "postgis": "postgres",
+    "mysql": "mysql", "mysql2": "mysql", "mariadb": "mariadb", "redis": "redis",
+    "rediss": "redis", "mongodb": "mongodb", "amqp": "rabbitmq", "amqps": "rabbitmq",
+    "memcached": "memcached", "nats": "nats",
+}  # fmt: skip
+_URL_VARS = re.compile(r"^(?:\w+_)?(?:DATABASE|DB|REDIS|CACHE|QUEUE|BROKER|MONGO\w*|AMQP|"
+                       r"RABBITMQ|CELERY_BROKER)_?URL$")
+
+def url_services(ctx: Ctx, env: dict[str, str], file: str,
+                 lines: dict[tuple[Any, ...], int] | None = None,
+                 base: tuple[Any, ...] = ()) -> None:
+    for key, val in env.items():
+        m = re.match(r"^([a-z0-9+]+)://", val.strip().strip("\"'"))
+        if not m or not _URL_VARS.match(key):
+            continue
+        svc = SCHEMES.get(m.group(1).split("+")[0])
+        if svc:
+            line = lines.get((*base, key)) if lines else None
+            ctx.service(svc, None, file, line, f"{key} scheme {m.group(1)}://", rank.URL_SCHEME)

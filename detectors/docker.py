@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from detectors import rank
 from detectors.base import Ctx
-from detectors.common import image_ref, lookup_image, map_system_name, tag_version
+from detectors.common import image_ref, lookup_image, map_system_name, tag_version, url_services
 from detectors.text import ParseError, load_yaml
 
 COMPOSE = re.compile(r"^(docker-)?compose(\.[\w-]+)?\.ya?ml$")
@@ -179,8 +179,6 @@ def compose(ctx: Ctx, name: str) -> None:
             service_image(ctx, image, name, line, f"compose service {sname!s}: image {image}",
                           rank.COMPOSE)
         env = svc.get("environment")
-        from detectors.services import url_services  # local: services imports docker
-
         if isinstance(env, dict):
             url_services(ctx, {str(k): str(v) for k, v in env.items() if v is not None}, name,
                          lines, ("services", sname, "environment"))

@@ -65,7 +65,7 @@ def _group(findings: Iterable[Finding], category: str) -> dict[str, list[Finding
 
 
 def merge(root_name: str, findings: list[Finding], warnings: list[str],
-          suggestions: list[str], projects: list[dict[str, object]]) -> Report:
+          suggestions: list[tuple[str, str]], projects: list[dict[str, object]]) -> Report:
     report = Report(root_name=root_name, projects=projects)
     conflicts: list[str] = []
     for cat, target in (("tool", report.tools), ("service", report.services),
@@ -79,10 +79,8 @@ def merge(root_name: str, findings: list[Finding], warnings: list[str],
     if nix:
         best = min(nix, key=lambda f: (f.project != ".", f.project.count("/"), -f.rank))
         report.nix = Chosen(best.name, best.version, "pin", [best.evidence], best.project)
-    # Services we were told about but that a stronger source contradicts are the
-    # same conflicts as for tools; client-library hints stay suggestions.
     report.warnings = warnings + conflicts
-    report.suggestions = [s for s in dict.fromkeys(suggestions)
-                          if not any(f" {svc}" in s.rsplit("[services]", 1)[-1]
-                                     for svc in report.services)]
+    # A client library only suggests a service, and only while nothing stronger found it.
+    report.suggestions = list(dict.fromkeys(msg for svc, msg in suggestions
+                                            if svc not in report.services))
     return report

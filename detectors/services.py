@@ -12,14 +12,9 @@ from typing import Any
 
 from detectors import docker, rank
 from detectors.base import Ctx
+from detectors.common import url_services
 from detectors.text import ParseError, load_yaml
 
-SCHEMES = {
-    "postgres": "postgres", "postgresql": "postgres", "postgis": "postgres",
-    "mysql": "mysql", "mysql2": "mysql", "mariadb": "mariadb", "redis": "redis",
-    "rediss": "redis", "mongodb": "mongodb", "amqp": "rabbitmq", "amqps": "rabbitmq",
-    "memcached": "memcached", "nats": "nats",
-}  # fmt: skip
 ADAPTERS = {  # ORM names -> service; None = embedded database, no service
     "postgresql": "postgres", "postgres": "postgres", "postgis": "postgres",
     "mysql": "mysql", "mysql2": "mysql", "trilogy": "mysql", "mariadb": "mariadb",
@@ -27,8 +22,6 @@ ADAPTERS = {  # ORM names -> service; None = embedded database, no service
     "spatialite": None, "cockroachdb": "postgres",
 }  # fmt: skip
 ENV_EXAMPLES = (".env.example", ".env.sample", ".env.template", ".env.dist", ".env.defaults")
-_URL_VARS = re.compile(r"^(?:\w+_)?(?:DATABASE|DB|REDIS|CACHE|QUEUE|BROKER|MONGO\w*|AMQP|"
-                       r"RABBITMQ|CELERY_BROKER)_?URL$")
 
 
 def detect(ctx: Ctx) -> None:
@@ -43,18 +36,6 @@ def detect(ctx: Ctx) -> None:
     if ctx.dir == "." and ctx.has(".github/workflows"):
         _workflows(ctx)
 
-
-def url_services(ctx: Ctx, env: dict[str, str], file: str,
-                 lines: dict[tuple[Any, ...], int] | None = None,
-                 base: tuple[Any, ...] = ()) -> None:
-    for key, val in env.items():
-        m = re.match(r"^([a-z0-9+]+)://", val.strip().strip("\"'"))
-        if not m or not _URL_VARS.match(key):
-            continue
-        svc = SCHEMES.get(m.group(1).split("+")[0])
-        if svc:
-            line = lines.get((*base, key)) if lines else None
-            ctx.service(svc, None, file, line, f"{key} scheme {m.group(1)}://", rank.URL_SCHEME)
 
 
 def _adapter(ctx: Ctx, adapter: str, file: str, line: int | None, rule: str) -> None:

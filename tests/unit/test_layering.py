@@ -62,6 +62,22 @@ def test_dependencies_point_one_way() -> None:
     assert violations(REPO) == []
 
 
+def test_only_the_chokepoint_starts_processes() -> None:
+    """One subprocess chokepoint: zagi/core/proc.py. Nothing else imports subprocess/os.system."""
+    offenders = []
+    for pkg in OURS:
+        for path in sorted((REPO / pkg).rglob("*.py")):
+            if path == REPO / "zagi" / "core" / "proc.py":
+                continue
+            text = path.read_text()
+            for _, target in imports(path):
+                if target.split(".")[0] in ("subprocess", "pty", "multiprocessing"):
+                    offenders.append(f"{path.relative_to(REPO)} imports {target}")
+            if "os.system(" in text or "os.popen(" in text or "os.exec" in text:
+                offenders.append(f"{path.relative_to(REPO)} calls os.system/popen/exec")
+    assert offenders == []
+
+
 def test_the_check_catches_a_violation(tmp_path: Path) -> None:
     for pkg in OURS:
         (tmp_path / pkg).mkdir()

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zagi.cli.options import Json, Verbose
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from zagi.app.init import InitResult
 
 
 def init(
@@ -43,13 +48,10 @@ def init(
     _summary(result, console(stderr=dry_run))
 
 
-def _summary(result: object, con: object) -> None:
+def _summary(result: InitResult, con: Console) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from zagi.app.init import InitResult
-
-    assert isinstance(result, InitResult)
     r = result.report
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for col in ("", "name", "version", "kind", "evidence"):
@@ -62,10 +64,10 @@ def _summary(result: object, con: object) -> None:
         table.add_row("system", name, "", "", c.evidence[0].cite())
     if r.nix:
         table.add_row("nix", r.nix.name, r.nix.version or "", "", r.nix.evidence[0].cite())
-    con.print(table)  # type: ignore[attr-defined]
+    con.print(table)
     for w in r.warnings:
-        con.print(f"[yellow]warning:[/] {escape(w)}", markup=True, highlight=False)  # type: ignore[attr-defined]
+        con.print(f"[yellow]warning:[/] {escape(w)}", markup=True, highlight=False)
     for s in r.suggestions:
-        con.print(f"[cyan]suggestion:[/] {escape(s)}", markup=True, highlight=False)  # type: ignore[attr-defined]
+        con.print(f"[cyan]suggestion:[/] {escape(s)}", markup=True, highlight=False)
     if result.written:
-        con.print(f"wrote {result.path}")  # type: ignore[attr-defined]
+        con.print(f"wrote {result.path}")
