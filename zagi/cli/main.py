@@ -21,6 +21,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,  # tracebacks with locals could leak secrets
+    # Plain help: half the start-up cost of rich's boxes (bench/startup.py), and plain
+    # text is what agents parse best. Command output still uses rich where it helps.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
