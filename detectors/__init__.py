@@ -53,6 +53,7 @@ def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
 
     fs = RepoFS(str(root), warn)
     projects: list[dict[str, object]] = []
+    root_name: str | None = None
     for rel, names in fs.walk(max_depth):
         proj = Project(rel)
         ctx = Ctx(fs, rel, names, findings, warnings, suggestions, proj)
@@ -64,6 +65,8 @@ def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
                 # A detector bug must not cost the user the rest of the report.
                 warn(f"{rel}: internal error in the {det.__name__.split('.')[-1]} detector "
                      f"({type(exc).__name__}); its findings were skipped — please report")
+        if rel == ".":
+            root_name = proj.name
         if proj.ecosystems:
             projects.append({"path": rel, "ecosystems": sorted(proj.ecosystems),
                              "files": sorted(proj.files),
@@ -71,9 +74,11 @@ def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
     for name, version in overrides:
         ev = Evidence("command line", None, f"--with {name}@{version}")
         findings.append(Finding("tool", name, version, "override", ev, rank.OVERRIDE))
-    return merge(project_name(root), findings, warnings, suggestions, projects)
+    return merge(project_name(root, root_name), findings, warnings, suggestions, projects)
 
 
-def project_name(root: Path) -> str:
-    name = os.path.basename(os.path.realpath(root)) or "project"
+def project_name(root: Path, declared: str | None) -> str:
+    """The root manifest's name if it has one, else the directory's; safe characters only."""
+    name = declared or os.path.basename(os.path.realpath(root)) or "project"
+    name = name.rsplit("/", 1)[-1]  # "@scope/pkg" -> "pkg"
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "project"

@@ -25,6 +25,7 @@ class Project:
     ecosystems: set[str] = field(default_factory=set)
     files: set[str] = field(default_factory=set)
     workspaces: list[str] = field(default_factory=list)
+    name: str | None = None  # from the manifest (package.json name, [project] name, ...)
 
 
 @dataclass
@@ -54,6 +55,11 @@ class Ctx:
     def mark(self, ecosystem: str, name: str) -> None:
         self.project.ecosystems.add(ecosystem)
         self.project.files.add(self.rel(name))
+
+    def name(self, value: object) -> None:
+        """Offer the project's own name (first manifest wins)."""
+        if self.project.name is None and isinstance(value, str) and value.strip():
+            self.project.name = value.strip()
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:

@@ -28,6 +28,8 @@ def detect(ctx: Ctx) -> None:
     for name, bonus in (("go.work", 1), ("go.mod", 0)):
         if name in ctx.names and (text := ctx.text(name)):
             pinned |= _directives(ctx, name, text, bonus)
+            if m := re.search(r"^\s*module\s+(\S+)", text, re.MULTILINE):
+                ctx.name(m.group(1).rstrip("/").rsplit("/", 1)[-1])
     if not pinned:
         ctx.default("go", sorted(ctx.names & FILES)[0], "Go module; no go version stated")
 

@@ -28,6 +28,7 @@ def detect(ctx: Ctx) -> None:
     manager = _manager(ctx, pkg)
     if pkg is not None:
         ctx.mark("node", "package.json")
+        ctx.name(pkg.get("name"))
         node_pinned |= _package_fields(ctx, pkg)
         _workspaces(ctx, pkg)
         deps: dict[str, int | None] = {}

@@ -39,6 +39,8 @@ def detect(ctx: Ctx) -> None:
     pinned |= _conda(ctx)
     if pyproject is not None:
         pinned |= _requires_python(ctx, pyproject)
+        project = pyproject.get("project")
+        ctx.name(project.get("name") if isinstance(project, dict) else None)
     _manager(ctx, pyproject, reqs)
     _deps(ctx, pyproject, reqs)
     if not pinned:
@@ -174,7 +176,7 @@ def _manager(ctx: Ctx, py: dict[str, Any] | None, reqs: list[str]) -> None:
         ctx.tool("pipenv", None, "default", f, None, f"{f} present", rank.LOCKFILE)
     elif reqs or py is not None or "setup.py" in ctx.names:
         f = reqs[0] if reqs else ("pyproject.toml" if py is not None else "setup.py")
-        ctx.default("pip", f, f"{f}: pip, bundled with python")
+        ctx.default("pip", f, "pip, bundled with python")
 
 
 def _deps(ctx: Ctx, py: dict[str, Any] | None, reqs: list[str]) -> None:

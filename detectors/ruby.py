@@ -38,7 +38,7 @@ def detect(ctx: Ctx) -> None:
     if "Gemfile.lock" in ctx.names and (text := ctx.text("Gemfile.lock")):
         pinned |= _lockfile(ctx, text)
     if "Gemfile" in ctx.names or "gems.rb" in ctx.names:
-        ctx.default("bundler", "Gemfile", "Gemfile: bundler, bundled with ruby")
+        ctx.default("bundler", "Gemfile", "bundler, bundled with ruby")
     if not pinned:
         ctx.default("ruby", sorted(ctx.names & FILES)[0], "Ruby project; no version pinned")
 

@@ -23,6 +23,8 @@ def detect(ctx: Ctx) -> None:
         ctx.mark("rust", f)
     pinned = _toolchain(ctx)
     cargo = _cargo(ctx)
+    if cargo is not None and isinstance(cargo.get("package"), dict):
+        ctx.name(cargo["package"].get("name"))
     if cargo is not None and not pinned:
         pinned = _msrv(ctx, cargo)
     _crates(ctx, cargo)

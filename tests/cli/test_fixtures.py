@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import FIXTURES, Ran
 from tests.matching import mismatches
+from zagi.app import init
 from zagi.core import spec
 
 CASES = sorted(p for p in FIXTURES.iterdir() if (p / "expected.json").exists())
@@ -34,13 +35,16 @@ def test_fixture(case: Path, zagi: Callable[..., Ran]) -> None:
     # The env.toml init would write must load through the full spec, values included.
     text = zagi("init", "--dry-run", str(case)).out
     loaded = spec.parse_text(text, f"{case.name}/.zagi/env.toml")
+    bundled = init.bundled_with()
     for name, tool in report["tools"].items():
-        assert loaded.tool_version(name) == (tool["version"] or "latest")
+        if tool["version"] is None and name in bundled:
+            assert name not in loaded.tools  # the runtime's own copy, not "latest"
+            assert f"# {name}: bundled with {bundled[name]}" in text
+        else:
+            assert loaded.tool_version(name) == (tool["version"] or "latest")
     assert sorted(loaded.services) == sorted(report["services"])
     assert sorted(loaded.system.packages) == sorted(report["system"]["packages"])
 
 
 def test_init_writes_the_schema_version_spec_reads() -> None:
-    from zagi.app import init
-
     assert init.SCHEMA_VERSION == spec.SCHEMA_VERSION

@@ -93,7 +93,13 @@ def render(report: Report) -> str:
 
     tools = tomlkit.table()
     order = {n: i for i, n in enumerate(TOOLS)}
+    bundled = bundled_with()
     for name, c in sorted(report.tools.items(), key=lambda kv: order.get(kv[0], 99)):
+        if c.version is None and name in bundled:
+            ev = c.evidence[0]
+            tools.add(tomlkit.comment(f"{name}: bundled with {bundled[name]} ({ev.cite()}); "
+                                      f'pin it with {name} = "VERSION"'))
+            continue
         version = c.version or "latest"
         value: Any = version
         if c.extra:
@@ -137,6 +143,14 @@ def render(report: Report) -> str:
     return tomlkit.dumps(doc)
 
 
+def bundled_with() -> dict[str, str]:
+    """Managers that come inside their runtime (detectors/data/defaults.toml [bundled])."""
+    from detectors.base import data
+
+    table: dict[str, str] = data("defaults")["bundled"]
+    return table
+
+
 def _evidence(c: Chosen) -> list[dict[str, object]]:
     return [e.to_json() for e in c.evidence]
 
@@ -149,6 +163,7 @@ def to_json(result: InitResult) -> dict[str, Any]:
         tools[name] = {"version": c.version, "kind": c.kind, "evidence": _evidence(c),
                        "project": c.project, **c.extra}
     return {
+        "project": {"name": r.root_name},
         "tools": tools,
         "system": {"packages": {n: {"evidence": _evidence(c)} for n, c in r.system.items()}},
         "services": {n: {"version": c.version, "kind": c.kind, "evidence": _evidence(c)}
