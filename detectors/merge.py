@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from detectors import rank
 from zagi.core.findings import Chosen, Evidence, Finding, Report
+from zagi.core.names import TOOLS
 from zagi.core.versions import may_agree
 
 
@@ -72,6 +73,9 @@ def merge(root_name: str, findings: list[Finding], warnings: list[str],
                         ("env", report.env)):
         for name, group in _group(findings, cat).items():
             target[name] = _choose(name, group, conflicts)
+    # Canonical order (runtime before its manager) for the summary, JSON and env.toml alike.
+    order = {n: i for i, n in enumerate(TOOLS)}
+    report.tools = dict(sorted(report.tools.items(), key=lambda kv: order.get(kv[0], len(order))))
     for name, group in _group(findings, "system").items():
         evidence = list(dict.fromkeys(f.evidence for f in group))
         report.system[name] = Chosen(name, None, "pin", evidence, group[0].project)

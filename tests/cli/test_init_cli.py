@@ -67,6 +67,18 @@ def test_with_overrides_detection(tmp_path: Path, zagi: Callable[..., Ran]) -> N
     assert bad.code == 2 and "TOOL@VERSION" in bad.err
 
 
+def test_unwritable_target_is_a_clear_error(tmp_path: Path, zagi: Callable[..., Ran]) -> None:
+    repo(tmp_path)
+    (tmp_path / ".zagi").write_text("a file where the directory should be")
+    ran = zagi("init", str(tmp_path))
+    assert ran.code == 1 and "cannot write" in ran.err and "internal error" not in ran.err
+    (tmp_path / ".zagi").unlink()
+    (tmp_path / ".zagi" / "env.toml").mkdir(parents=True)
+    ran = zagi("init", "--force", str(tmp_path))
+    assert ran.code == 1 and "cannot write" in ran.err
+    assert [p.name for p in (tmp_path / ".zagi").iterdir()] == ["env.toml"]  # no temp left
+
+
 def test_not_a_directory(tmp_path: Path, zagi: Callable[..., Ran]) -> None:
     f = tmp_path / "file"
     f.write_text("")

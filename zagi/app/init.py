@@ -92,9 +92,8 @@ def render(report: Report) -> str:
     doc.add("project", project)
 
     tools = tomlkit.table()
-    order = {n: i for i, n in enumerate(TOOLS)}
     bundled = bundled_with()
-    for name, c in sorted(report.tools.items(), key=lambda kv: order.get(kv[0], 99)):
+    for name, c in report.tools.items():  # already in canonical order (detectors.merge)
         if c.version is None and name in bundled:
             ev = c.evidence[0]
             tools.add(tomlkit.comment(f"{name}: bundled with {bundled[name]} ({ev.cite()}); "

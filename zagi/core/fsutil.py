@@ -7,14 +7,25 @@ import os
 import tempfile
 from pathlib import Path
 
+from zagi.core.errors import ZagiError
+
 
 def atomic_write(path: Path, data: str | bytes, mode: int = 0o644) -> None:
     """Write `data` to `path` via temp file + fsync + rename (+ fsync of the dir).
 
     A crash leaves either the old file or the new one, never a mix; the temp file
-    lives in the same directory so the rename cannot cross filesystems.
+    lives in the same directory so the rename cannot cross filesystems. OS errors
+    (read-only dir, a directory in the way) become a ZagiError naming the path.
     """
-    raw = data.encode() if isinstance(data, str) else data
+    try:
+        _atomic_write(path, data.encode() if isinstance(data, str) else data, mode)
+    except OSError as exc:
+        raise ZagiError(f"cannot write {path}: {exc.strerror or exc}",
+                        hint="check that the directory is writable and nothing else "
+                             "(a file, a directory) is in the way") from None
+
+
+def _atomic_write(path: Path, raw: bytes, mode: int) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
