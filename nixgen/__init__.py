@@ -1,0 +1,1 @@
+"""nixgen: version catalog, resolution of requests, and the data the static .nix templates read."""

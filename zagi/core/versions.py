@@ -182,3 +182,22 @@ def satisfiable(text: str) -> bool:
     """False for ranges no version can meet, such as ">=3,<2"."""
     iv = _as_interval(parse_request(text))
     return iv is None or _nonempty(*iv)
+
+
+def allows(req: Request, version: str) -> bool:
+    """Does the concrete `version` satisfy a version or range request? (Aliases: caller's job.)"""
+    v = _key(numeric(version))
+    if req.kind == "version":
+        want = numeric(req.text)
+        return numeric(version)[: len(want)] == want
+    if req.kind != "range":
+        return True
+    for c in req.constraints:
+        if c.op == "!=":
+            if numeric(version)[: len(numeric(c.version))] == numeric(c.version):
+                return False
+            continue
+        lo, hi = _interval(c)
+        if v < lo[0] or (v == lo[0] and not lo[1]) or v > hi[0] or (v == hi[0] and not hi[1]):
+            return False
+    return True

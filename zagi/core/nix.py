@@ -1,0 +1,161 @@
+"""The Nix driver: every call zagi makes to Nix goes through here.
+
+Why one module: every call must carry the same options (explicit substituters so
+nothing waits on an unreachable cache.nixos.org), the same error handling (which
+derivation failed, the last lines of its log, where the full log is), and the same
+logging. Commands are Nix 2.8's stable CLI (nix-instantiate, nix-store, nix-hash):
+the experimental `nix` command may be disabled on a user's machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zagi.core import proc
+from zagi.core.errors import ZagiError
+
+BUILD_TIMEOUT = 3600.0
+_LOG_LINES = 25
+
+
+@dataclass
+class NixError(ZagiError):
+    """A Nix evaluation or build failed; carries what a user needs to act on it."""
+
+    drv: str | None = None
+    log_tail: str = ""
+    log_path: str | None = None
+
+
+@dataclass
+class Options:
+    """Settings passed to every Nix call. `substituters` empty = build everything locally."""
+
+    substituters: list[str] = field(default_factory=list)
+    trusted_public_keys: list[str] = field(default_factory=list)
+    max_jobs: int | None = None
+
+    def argv(self) -> list[str]:
+        out = ["--option", "substituters", " ".join(self.substituters),
+               "--option", "narinfo-cache-negative-ttl", "0"]
+        if self.trusted_public_keys:
+            out += ["--option", "trusted-public-keys", " ".join(self.trusted_public_keys)]
+        if self.max_jobs:
+            out += ["--max-jobs", str(self.max_jobs)]
+        return out
+
+
+def available() -> bool:
+    return proc.which("nix-instantiate") is not None and proc.which("nix-store") is not None
+
+
+def _require() -> None:
+    if not available():
+        raise ZagiError("Nix is not installed (nix-instantiate and nix-store not on PATH)",
+                        hint="run `zagi doctor`; on Debian: sudo apt-get install nix-bin")
+
+
+def _failure(what: str, res: proc.Result) -> NixError:
+    err = res.stderr
+    drv = None
+    if m := re.search(r"builder for '(/nix/store/[^']+\.drv)' failed", err):
+        drv = m.group(1)
+    log_path = None
+    if drv:
+        base = Path(drv).name
+        cand = Path("/nix/var/log/nix/drvs") / base[:2] / f"{base[2:]}.bz2"
+        log_path = str(cand) if cand.exists() else None
+    tail = "\n".join(err.strip().splitlines()[-_LOG_LINES:])
+    msg = f"{what} failed" + (f": {drv}" if drv else "")
+    hint = f"full log: nix-store --read-log {drv}" if drv else None
+    return NixError(msg, hint=hint, drv=drv, log_tail=tail, log_path=log_path,
+                    details={"drv": drv, "log_tail": tail, "log_path": log_path})
+
+
+def _run(argv: Sequence[str], what: str, timeout: float = 600.0) -> str:
+    _require()
+    res = proc.run(argv, timeout=timeout)
+    if not res.ok:
+        raise _failure(what, res)
+    return res.stdout
+
+
+def eval_json(template: Path, args: dict[str, str], argstrs: dict[str, str],
+              opts: Options) -> Any:
+    """nix-instantiate --eval --strict --json of a template with --arg/--argstr values."""
+    argv = ["nix-instantiate", "--eval", "--strict", "--json", str(template), *opts.argv()]
+    for k, v in args.items():
+        argv += ["--arg", k, v]
+    for k, v in argstrs.items():
+        argv += ["--argstr", k, v]
+    return json.loads(_run(argv, "nix evaluation"))
+
+
+def instantiate(template: Path, args: dict[str, str], argstrs: dict[str, str],
+                opts: Options) -> tuple[str, str]:
+    """Evaluate to a derivation without building: (drv path, output path)."""
+    argv = ["nix-instantiate", str(template), *opts.argv()]
+    for k, v in args.items():
+        argv += ["--arg", k, v]
+    for k, v in argstrs.items():
+        argv += ["--argstr", k, v]
+    drv = _run(argv, "nix evaluation").strip().splitlines()[-1]
+    out = _run(["nix-store", "--query", "--outputs", drv], "nix-store --query").split()[0]
+    return drv, out
+
+
+def realise(drv_or_out: str, opts: Options, root: Path | None = None) -> str:
+    """Build or substitute a path; with `root`, register it as an (indirect) GC root."""
+    argv = ["nix-store", "--realise", drv_or_out, *opts.argv()]
+    if root is not None:
+        argv += ["--add-root", str(root)]
+    out = _run(argv, "nix build", timeout=BUILD_TIMEOUT).strip().splitlines()
+    return out[-1] if out else drv_or_out
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    path: str
+    nar_hash: str  # "sha256:<nix32>"
+    nar_size: int
+
+
+def closure(out: str) -> list[PathInfo]:
+    """Every path in the runtime closure of `out`, with NarHash and NarSize, sorted."""
+    paths = sorted(_run(["nix-store", "--query", "--requisites", out], "nix-store").split())
+    hashes = _run(["nix-store", "--query", "--hash", *paths], "nix-store").split()
+    sizes = _run(["nix-store", "--query", "--size", *paths], "nix-store").split()
+    if not (len(paths) == len(hashes) == len(sizes)):
+        raise ZagiError("nix-store returned an incomplete closure listing")
+    return [PathInfo(p, h, int(s)) for p, h, s in zip(paths, hashes, sizes, strict=True)]
+
+
+def is_valid(path: str) -> bool:
+    """Is `path` a valid (registered, complete) store path?"""
+    if not available():
+        return False
+    return proc.run(["nix-store", "--check-validity", path], timeout=60).ok
+
+
+def hash_path(path: Path) -> str:
+    """sha256 (nix32) of a directory's NAR serialisation, as fetchTarball's sha256 expects."""
+    return _run(["nix-hash", "--type", "sha256", "--base32", str(path)], "nix-hash").strip()
+
+
+def collect_garbage(dry_run: bool = False) -> str:
+    argv = ["nix-store", "--gc", *(["--print-dead"] if dry_run else [])]
+    return _run(argv, "nix-store --gc", timeout=BUILD_TIMEOUT)
+
+
+def current_system() -> str:
+    return str(eval_json_expr("builtins.currentSystem"))
+
+
+def eval_json_expr(expr: str) -> Any:
+    return json.loads(_run(["nix-instantiate", "--eval", "--json", "--expr", expr],
+                           "nix evaluation"))
