@@ -15,6 +15,15 @@ def main() -> None:
 
         sys.stdout.write(f"zagi {__version__}\n")
         raise SystemExit(0)
+    if sys.argv[1:2] == ["sync"]:
+        # The cached case must not start Nix or import the CLI framework (bench/sync.py).
+        import time
+
+        from zagi.app.fastsync import try_cached
+
+        rc = try_cached(sys.argv[1:], time.perf_counter())
+        if rc is not None:
+            raise SystemExit(rc)
     from zagi.cli.main import run
 
     raise SystemExit(run(sys.argv[1:]))

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from zagi import __version__
-from zagi.cli import cmd_doctor, cmd_edit, cmd_init
+from zagi.cli import cmd_catalog, cmd_doctor, cmd_edit, cmd_env, cmd_init
 from zagi.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ZagiError
 
 app = typer.Typer(
@@ -46,6 +46,11 @@ def _root(
 app.command("init")(cmd_init.init)
 app.command("add")(cmd_edit.add)
 app.command("remove")(cmd_edit.remove)
+app.command("lock")(cmd_env.lock)
+app.command("sync")(cmd_env.sync)
+app.command("envs")(cmd_env.envs)
+app.command("gc")(cmd_env.gc)
+app.add_typer(cmd_catalog.app, name="catalog")
 app.command("doctor")(cmd_doctor.doctor)
 
 

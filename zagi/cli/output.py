@@ -41,6 +41,9 @@ def render_error(err: ZagiError, as_json: bool) -> None:
 
     con = console(stderr=True)
     con.print(f"[bold red]error:[/] {escape(str(err))}", markup=True, highlight=False)
+    tail = getattr(err, "log_tail", "")  # NixError: the last lines of the failing build
+    if tail:
+        con.print(escape(tail), markup=False, highlight=False, style="dim")
     if err.hint:
         con.print(f"[dim]hint:[/] {escape(err.hint)}", markup=True, highlight=False)
 

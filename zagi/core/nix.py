@@ -109,13 +109,13 @@ def instantiate(template: Path, args: dict[str, str], argstrs: dict[str, str],
     return drv, out
 
 
-def realise(drv_or_out: str, opts: Options, root: Path | None = None) -> str:
-    """Build or substitute a path; with `root`, register it as an (indirect) GC root."""
-    argv = ["nix-store", "--realise", drv_or_out, *opts.argv()]
+def realise(drv: str, opts: Options, root: Path | None = None) -> str:
+    """Build (or substitute) a derivation's output; with `root`, register an indirect GC root."""
+    argv = ["nix-store", "--realise", drv, *opts.argv()]
     if root is not None:
         argv += ["--add-root", str(root)]
     out = _run(argv, "nix build", timeout=BUILD_TIMEOUT).strip().splitlines()
-    return out[-1] if out else drv_or_out
+    return out[-1] if out else drv
 
 
 @dataclass(frozen=True)
@@ -159,3 +159,30 @@ def current_system() -> str:
 def eval_json_expr(expr: str) -> Any:
     return json.loads(_run(["nix-instantiate", "--eval", "--json", "--expr", expr],
                            "nix evaluation"))
+
+
+def prefetch_tarball(url: str) -> str:
+    """sha256 (nix32) of an unpacked tarball, as fetchTarball wants it (needs the network)."""
+    out = _run(["nix-prefetch-url", "--unpack", "--type", "sha256", url], "nix-prefetch-url")
+    return out.strip().splitlines()[-1]
+
+
+def would_build(drv: str, opts: Options) -> tuple[list[str], list[str]]:
+    """(derivations Nix would build, paths it would fetch) to realise `drv`; nothing runs."""
+    _require()
+    res = proc.run(["nix-store", "--realise", "--dry-run", drv, *opts.argv()], timeout=600)
+    if not res.ok:
+        raise _failure("nix dry run", res)
+    built: list[str] = []
+    fetched: list[str] = []
+    bucket: list[str] | None = None
+    for line in res.stderr.splitlines():
+        if "will be built" in line:
+            bucket = built
+        elif "will be fetched" in line:
+            bucket = fetched
+        elif line.startswith("  /nix/store/") and bucket is not None:
+            bucket.append(line.strip())
+        else:
+            bucket = None
+    return built, fetched

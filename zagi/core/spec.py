@@ -225,9 +225,7 @@ def read_text(path: Path) -> str:
         with path.open("rb") as fh:
             raw = fh.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
-        raise BadInput(
-            f"{path} does not exist", hint="create it with `zagi init`", file=str(path)
-        ) from None
+        raise BadInput("does not exist", hint="create it with `zagi init`", file=str(path)) from None
     except OSError as exc:
         raise BadInput(f"cannot read {path}: {exc.strerror}", file=str(path)) from None
     if len(raw) > MAX_SPEC_BYTES:

@@ -1,0 +1,139 @@
+"""`zagi sync` when the env is not already realized (the cached case is zagi/app/fastsync.py).
+
+Order matters for "never a broken .zagi/env": build, verify the closure against the
+lock, register the GC root, write the activation files, and only then flip the
+symlink with one rename. A kill at any point leaves the old env or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from nixgen import catalog as catalog_mod
+from zagi.app import locking
+from zagi.app.project import Project
+from zagi.core import lock as lockfile
+from zagi.core import nix, spec, store
+from zagi.core.errors import BadInput, ZagiError
+from zagi.core.fsutil import atomic_write
+
+
+@dataclass
+class SyncResult:
+    env_id: str
+    out: str
+    cached: bool
+    relocked: bool = False
+    built: list[str] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+    ms: float = 0.0
+
+
+@contextlib.contextmanager
+def project_lock(project: Project) -> Iterator[None]:
+    """One sync at a time per project (a second one waits, then finds the env ready)."""
+    project.zagi_dir.mkdir(parents=True, exist_ok=True)
+    with (project.zagi_dir / ".sync.lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _verify(lk: lockfile.Lock, system: str, out: str) -> list[dict[str, Any]]:
+    """The closure as the store has it, refusing any difference from the lock."""
+    have = {p.path: p for p in nix.closure(out)}
+    entry = lk.system(system)
+    locked = entry.get("closure") if entry else None
+    if not locked:
+        return [{"path": p.path, "narHash": p.nar_hash, "narSize": p.nar_size}
+                for p in have.values()]
+    for rec in locked:
+        got = have.get(rec["path"])
+        if got is None:
+            raise BadInput(f"{rec['path']} is in the lock's closure but not in the built env",
+                           file=str(lk.path), hint="the lock was edited; run `zagi lock`")
+        if (got.nar_hash, got.nar_size) != (rec["narHash"], rec["narSize"]):
+            raise BadInput(
+                f"{rec['path']}: the lock says {rec['narHash']} ({rec['narSize']} bytes) but "
+                f"the store has {got.nar_hash} ({got.nar_size} bytes); refusing to use it",
+                file=str(lk.path), hint="the lock was edited or the build is not reproducible; "
+                                        "inspect with `git diff .zagi/env.lock`")
+    extra = sorted(set(have) - {r["path"] for r in locked})
+    if extra:
+        raise BadInput(f"the built env has paths the lock does not list: {extra[0]}",
+                       file=str(lk.path), hint="run `zagi lock`")
+    return list(locked)
+
+
+def _install(project: Project, env_id: str, drv: str, out: str, lk: lockfile.Lock,
+             opts: nix.Options, closure: list[dict[str, Any]]) -> None:
+    store.roots_dir().mkdir(parents=True, exist_ok=True)
+    nix.realise(drv, opts, root=store.root_path(env_id))
+    d = store.env_dir(env_id)
+    act = store.activation(out, dict(lk.data.get("env", {})))
+    store.write_json(d / "activate.json", act)
+    atomic_write(d / "activate.sh", store.render_sh(act))
+    store.write_json(d / "info.json", {
+        "out": out, "system": store.nix_system(), "env_id": env_id,
+        "closure_size": sum(int(p["narSize"]) for p in closure), "paths": len(closure),
+        "created": int(time.time())})
+    store.touch_last_used(env_id)
+    store.note_project(env_id, project.root)
+
+
+def _mount(project: Project, env_id: str, out: str) -> None:
+    ignore = project.zagi_dir / ".gitignore"
+    if not ignore.exists():
+        atomic_write(ignore, "# machine-local: the realized env and sync state\n/env\n"
+                             "/.sync.lock\n/.synced\n")
+    store.flip_symlink(project.mount, out)
+    # What the cached fast path compares: env id and the exact env.toml bytes it came from.
+    digest = hashlib.sha256(project.env_toml.read_bytes()).hexdigest()
+    atomic_write(project.zagi_dir / ".synced", f"{env_id}\n{digest}\n")
+
+
+def sync(project: Project, opts: nix.Options, frozen: bool = False) -> SyncResult:
+    t0 = time.perf_counter()
+    with project_lock(project):
+        relocked = False
+        current = locking.spec_hash(spec.load(project.env_toml))
+        stale = not project.lock.exists() or lockfile.read(project.lock).spec_hash != current
+        if stale and frozen:
+            raise ZagiError("env.lock is missing or out of date with env.toml (--frozen)",
+                            hint="run `zagi lock` and commit .zagi/env.lock")
+        if stale:
+            locking.lock(project, None, opts)
+            relocked = True
+        lk = lockfile.read(project.lock)
+        env_id, system = lk.env_id, store.nix_system()
+        entry = lk.system(system)
+        if entry and store.realized_out(env_id) == entry["out"]:
+            _mount(project, env_id, entry["out"])
+            store.touch_last_used(env_id)
+            return SyncResult(env_id, entry["out"], True, relocked,
+                              ms=(time.perf_counter() - t0) * 1000)
+        drv, out = locking.evaluate(lk.data, catalog_mod.load(), system, opts)
+        if entry and entry["out"] != out:
+            raise BadInput(f"the lock says the env is {entry['out']} but evaluating it gives "
+                           f"{out}: the package set differs from the one locked",
+                           file=str(project.lock), hint="run `zagi lock` to relock")
+        built, fetched = nix.would_build(drv, opts)
+        nix.realise(drv, opts)
+        closure = _verify(lk, system, out)
+        if entry is None and not frozen:  # first build on this system: record it
+            data = dict(lk.data)
+            data["systems"] = {**lk.data["systems"], system: {"out": out, "closure": closure}}
+            lk = lockfile.write(project.lock, data)
+            env_id = lk.env_id
+        _install(project, env_id, drv, out, lk, opts, closure)
+        _mount(project, env_id, out)
+        return SyncResult(env_id, out, False, relocked, built, fetched,
+                          (time.perf_counter() - t0) * 1000)

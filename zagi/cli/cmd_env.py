@@ -1,0 +1,147 @@
+"""`zagi lock`, `zagi sync`, `zagi envs`, `zagi gc`: from env.toml to a realized env and back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zagi.cli.options import Json, Verbose
+
+Dir = Annotated[Path, typer.Option("--project", "-C",
+                                   help="Start looking for .zagi/env.toml here (default: .).")]
+
+
+
+
+def lock(
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 if env.toml changed since the "
+                                                         "lock; writes nothing.")] = False,
+    system: Annotated[list[str] | None, typer.Option(
+        "--system", metavar="SYSTEM",
+        help="Evaluate for this Nix system too (e.g. aarch64-darwin), without building.")] = None,
+    project: Dir = Path(),
+    json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Resolve env.toml into .zagi/env.lock: exact versions, nixpkgs revisions, store paths
+    and, for this machine, the whole closure with NarHash and NarSize."""
+    from zagi.app import locking
+    from zagi.app.project import find
+    from zagi.cli.output import console, emit_json, setup_logging
+    from zagi.core import nix, store
+
+    setup_logging(verbose)
+    proj = find(project)
+    if check:
+        diffs = locking.check(proj)
+        if json:
+            emit_json({"in_sync": not diffs, "changes": diffs})
+        else:
+            for d in diffs:
+                console(stderr=True).print(f"changed since lock: {d}", markup=False)
+            if not diffs:
+                console().print("env.lock is up to date with env.toml", markup=False)
+        raise typer.Exit(1 if diffs else 0)
+    systems = [store.nix_system(), *(system or [])] if system else None
+    with console(stderr=True).status("Locking env...", spinner="dots"):
+        res = locking.lock(proj, systems, nix.Options())
+    pk = res.lock.packages()
+    if json:
+        emit_json({"env_id": res.lock.env_id, "changed": res.changed, "packages": pk,
+                   "systems": {k: v["out"] for k, v in res.lock.data["systems"].items()}})
+        return
+    con = console()
+    for name, p in pk.items():
+        con.print(f"{name:<12} {p['request']:<10} -> {p['version'] or '?':<10} "
+                  f"{p['attr']} ({p['nixpkgs']})", markup=False, highlight=False)
+    con.print(f"{'wrote' if res.changed else 'unchanged'} {proj.lock} (env {res.lock.env_id})",
+              markup=False)
+
+
+def sync(
+    frozen: Annotated[bool, typer.Option("--frozen", help="Never relock: fail if env.lock is "
+                                                          "missing or stale (for CI).")] = False,
+    project: Dir = Path(),
+    json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Realize the locked env (build or fetch, verify against the lock, GC root) and mount it
+    at .zagi/env. Relocks first if env.toml changed, unless --frozen."""
+    import time
+
+    from zagi.app import realize
+    from zagi.app.project import find
+    from zagi.cli.output import console, emit_json, setup_logging
+    from zagi.core import nix
+
+    setup_logging(verbose)
+    t0 = time.perf_counter()
+    proj = find(project)
+    with console(stderr=True).status("Resolving env...", spinner="dots"):
+        res = realize.sync(proj, nix.Options(), frozen=frozen)
+    ms = (time.perf_counter() - t0) * 1000
+    if json:
+        emit_json({"env_id": res.env_id, "out": res.out, "cached": res.cached,
+                   "relocked": res.relocked, "built": res.built, "ms": round(ms, 1)})
+        return
+    con = console()
+    if res.relocked:
+        con.print("env.toml changed: relocked", markup=False)
+    if res.cached:
+        con.print(f"Resolving env... cached ({ms:.0f} ms)", markup=False)
+    else:
+        con.print(f"Resolving env... built {len(res.built)} derivation(s), fetched "
+                  f"{len(res.fetched)} path(s) ({ms:.0f} ms)", markup=False)
+    con.print(f".zagi/env -> {res.out}", markup=False, highlight=False)
+
+
+def envs(json: Json = False, verbose: Verbose = False) -> None:
+    """List realized envs: size, last use and the projects that use them."""
+    import time
+
+    from zagi.app import envs as use
+    from zagi.cli.output import console, emit_json
+
+    items = use.listing()
+    if json:
+        emit_json({"envs": [use.to_json(e) for e in items]})
+        return
+    con = console()
+    now = time.time()
+    for e in items:
+        age = (now - e.last_used) / 86400
+        con.print(f"{e.env_id}  {e.closure_size / 1e6:8.1f} MB  used {age:5.1f} days ago  "
+                  f"{'rooted' if e.rooted else 'NOT ROOTED'}  {', '.join(e.projects)}",
+                  markup=False, highlight=False)
+    if not items:
+        con.print("no realized envs", markup=False)
+
+
+def gc(
+    older_than: Annotated[str, typer.Option("--older-than", help="Remove envs unused this long "
+                                                                 "(30d, 12h, 2w).")] = "30d",
+    dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Say what would go.")] = False,
+    store_gc: Annotated[bool, typer.Option("--store", help="Then run Nix's garbage collector "
+                                                           "to free the disk.")] = False,
+    json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Remove zagi's GC roots for envs not used within a window (and, with --store, free disk)."""
+    from zagi.app import envs as use
+    from zagi.cli.output import console, emit_json, setup_logging
+
+    setup_logging(verbose)
+    res = use.gc(use.parse_age(older_than), dry_run, store_gc)
+    if json:
+        emit_json({"removed": [use.to_json(e) for e in res.removed],
+                   "kept": [e.env_id for e in res.kept], "dry_run": dry_run,
+                   "store_gc": res.store_output is not None})
+        return
+    con = console()
+    verb = "would remove" if dry_run else "removed"
+    for e in res.removed:
+        con.print(f"{verb} env {e.env_id} ({', '.join(e.projects) or 'no project'})",
+                  markup=False)
+    con.print(f"{len(res.removed)} env(s) {verb}, {len(res.kept)} kept", markup=False)
