@@ -11,10 +11,11 @@ import pytest
 
 from tests.conftest import Ran, run_zagi
 
-COMMANDS = ["init", "add", "remove", "doctor"]
+COMMANDS = ["init", "add", "remove", "lock", "sync", "envs", "gc", "catalog search",
+            "catalog update", "doctor"]
 
 
-@pytest.mark.parametrize("cmd", [[], *([c] for c in COMMANDS)])
+@pytest.mark.parametrize("cmd", [[], *(c.split() for c in COMMANDS)])
 def test_help_everywhere(cmd: list[str], zagi: Callable[..., Ran]) -> None:
     ran = zagi(*cmd, "--help")
     assert ran.code == 0

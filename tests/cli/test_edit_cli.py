@@ -21,7 +21,7 @@ def test_add_and_remove_edit_in_place(tmp_path: Path, zagi: Callable[..., Ran]) 
     assert zagi("add", "--service", "postgres@16", "-C", str(p)).code == 0
     assert zagi("add", "--system", "libpq", "-C", str(p)).code == 0
     ran = zagi("remove", "bun", "--json", "-C", str(p))
-    assert ran.json() == {"removed": [{"name": "bun", "section": "tools"}]}
+    assert ran.json() == {"removed": [{"name": "bun", "section": "tools"}], "relocked": False}
     text = (p / ".zagi" / "env.toml").read_text()
     assert text.startswith("# team env")
     assert 'node = "22"  # LTS' in text  # the user's comment survives the edit

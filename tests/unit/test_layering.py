@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     **{s: {s, "zagi.core", "zagi"} for s in SIBLINGS},
     "zagi.app": {"zagi.app", "zagi.core", "zagi", *SIBLINGS},
     "zagi.cli": {"zagi.cli", "zagi.app", "zagi.core", "zagi"},
-    "zagi": {"zagi", "zagi.cli"},  # __main__ starts the CLI
+    # __main__ starts the CLI, or answers `--version` / a cached `sync` itself (zagi.app.fastsync)
+    "zagi": {"zagi", "zagi.cli", "zagi.app"},
 }
 OURS = {"zagi", *SIBLINGS}
 

@@ -20,6 +20,19 @@ def _split(item: str) -> tuple[str, str]:
         raise BadInput(f"{item!r}: {exc}") from None
 
 
+def relock_if_locked(project: Path) -> bool:
+    """After an edit, bring env.lock along if the project has one (resolution errors: exit 2)."""
+    from zagi.app import locking
+    from zagi.app.project import Project
+    from zagi.core import nix
+
+    proj = Project(project)
+    if not proj.lock.exists():
+        return False
+    locking.lock(proj, None, nix.Options())
+    return True
+
+
 def add(project: Path, section: str, items: list[str]) -> list[tuple[str, str | None]]:
     path = env_toml(project)
     done: list[tuple[str, str | None]] = []

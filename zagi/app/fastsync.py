@@ -7,7 +7,6 @@ anything is not exactly as the last sync left it, and the full path takes over.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 import time
@@ -47,6 +46,8 @@ def try_cached(argv: list[str], t0: float) -> int | None:
     store.touch_last_used(env_id)
     ms = (time.perf_counter() - t0) * 1000
     if as_json:
+        import json
+
         sys.stdout.write(json.dumps({"env_id": env_id, "out": out, "cached": True,
                                      "relocked": False, "built": [], "ms": round(ms, 1)}) + "\n")
     else:

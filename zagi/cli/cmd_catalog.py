@@ -20,18 +20,10 @@ def search(
     verbose: Verbose = False,
 ) -> None:
     """Show the versions of NAME the catalog knows, newest first."""
-    from nixgen import catalog
+    from zagi.app import catalog
     from zagi.cli.output import console, emit_json
-    from zagi.core.errors import BadInput
-    from zagi.core.names import did_you_mean
-    from zagi.core.versions import numeric
 
-    cat = catalog.load()
-    entries = cat.packages.get(name)
-    if not entries:
-        raise BadInput(f"{name}: not in the catalog{did_you_mean(name, set(cat.packages))}")
-    rows = sorted(entries, key=lambda e: (numeric(e.version), cat.revisions[e.rev].order),
-                  reverse=True)
+    rows = catalog.search(name)
     if json:
         emit_json({"name": name, "versions": [{"version": e.version, "attr": e.attr,
                                                "nixpkgs": e.rev} for e in rows]})
@@ -49,12 +41,11 @@ def update(
     verbose: Verbose = False,
 ) -> None:
     """Regenerate a catalog by evaluating nixpkgs checkouts with Nix (maintainers)."""
-    from nixgen import catalog
+    from zagi.app import catalog
     from zagi.cli.output import console, emit_json, setup_logging
-    from zagi.core import nix
 
     setup_logging(verbose)
-    cat = catalog.update(nixpkgs, out, nix.Options())
+    cat = catalog.update(nixpkgs, out)
     n = sum(len(v) for v in cat.packages.values())
     if json:
         emit_json({"out": str(out), "revisions": list(cat.revisions), "entries": n})

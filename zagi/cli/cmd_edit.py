@@ -11,6 +11,7 @@ from zagi.cli.options import Json, Verbose
 
 Project = Annotated[Path, typer.Option("--project", "-C",
                                        help="Project root (default: current directory).")]
+NoLock = Annotated[bool, typer.Option("--no-lock", help="Edit env.toml only; do not relock.")]
 
 
 def add(
@@ -21,12 +22,14 @@ def add(
     system: Annotated[bool, typer.Option("--system",
                                          help="Add system packages (libpq) instead.")] = False,
     project: Project = Path(),
+    no_lock: NoLock = False,
     json: Json = False,
     verbose: Verbose = False,
 ) -> None:
-    """Add or change tools, services or system packages in .zagi/env.toml.
+    """Add or change tools, services or system packages in .zagi/env.toml, then relock.
 
-    A missing version means "latest". Nothing is written unless the edited file is valid.
+    A missing version means "latest". Nothing is written unless the edited file is
+    valid; env.lock is updated when the project has one (skip with --no-lock).
     """
     from zagi.app import edit
     from zagi.cli.output import console, emit_json, setup_logging
@@ -34,8 +37,9 @@ def add(
     setup_logging(verbose)
     section = "system" if system else "services" if service else "tools"
     changed = edit.add(project, section, items)
+    relocked = False if no_lock else edit.relock_if_locked(project)
     if json:
-        emit_json({"added": changed, "section": section})
+        emit_json({"added": changed, "section": section, "relocked": relocked})
     else:
         for name, version in changed:
             console().print(f"{section}: {name} = {version!r}" if version else
@@ -46,17 +50,20 @@ def remove(
     names: Annotated[list[str], typer.Argument(metavar="NAME...",
                                                help="Tools, services or packages to remove.")],
     project: Project = Path(),
+    no_lock: NoLock = False,
     json: Json = False,
     verbose: Verbose = False,
 ) -> None:
-    """Remove tools, services or system packages from .zagi/env.toml."""
+    """Remove tools, services or system packages from .zagi/env.toml, then relock."""
     from zagi.app import edit
     from zagi.cli.output import console, emit_json, setup_logging
 
     setup_logging(verbose)
     removed = edit.remove(project, names)
+    relocked = False if no_lock else edit.relock_if_locked(project)
     if json:
-        emit_json({"removed": [{"name": n, "section": s} for n, s in removed]})
+        emit_json({"removed": [{"name": n, "section": s} for n, s in removed],
+                   "relocked": relocked})
     else:
         for name, section in removed:
             console().print(f"removed {name} from [{section}]", highlight=False, markup=False)

@@ -1,0 +1,241 @@
+"""init -> lock -> sync -> switch -> gc, with the real Nix building the stand-in package set."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, Ran, zagi_exe
+from tests.integration.conftest import STANDIN, make_project, tool_output
+
+pytestmark = pytest.mark.integration
+
+NODE20 = 'schema = 1\n[tools]\nnode = "20"  # keep\n[system]\npackages = ["libpq"]\n'
+
+
+def lock_of(project: Path) -> dict:  # type: ignore[type-arg]
+    return json.loads((project / ".zagi" / "env.lock").read_text())
+
+
+def test_init_lock_sync_runs_the_locked_tool(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    (tmp_path / ".nvmrc").write_text("20\n")
+    (tmp_path / "package.json").write_text('{"packageManager": "pnpm@9.1.0"}')
+    (tmp_path / "compose.yaml").write_text("services:\n  db:\n    image: postgres:16\n")
+    z("init", str(tmp_path))
+    z("lock", cwd=tmp_path)
+    lock = lock_of(tmp_path)
+    assert lock["packages"]["node"] == {"attr": "nodejs_20", "kind": "tool", "nixpkgs": "rev-b",
+                                        "request": "20", "version": "20.12.2"}
+    system = next(iter(lock["systems"]))
+    closure = lock["systems"][system]["closure"]
+    assert closure and all(p["narHash"].startswith("sha256:") and p["narSize"] > 0 for p in closure)
+    real = subprocess.run(["nix-store", "-q", "--hash", closure[0]["path"]], capture_output=True,
+                          text=True, check=True).stdout.strip()
+    assert real == closure[0]["narHash"]
+    ran = z("sync", cwd=tmp_path)
+    assert "Resolving env..." in ran.out
+    assert tool_output(tmp_path, "node", "--version") == "v20.12.2"
+    assert tool_output(tmp_path, "pnpm", "--version") == "9.1.0"
+    assert tool_output(tmp_path, "postgres", "--version") == "postgres (PostgreSQL) 16.2"
+    again = z("sync", cwd=tmp_path)
+    assert "cached" in again.out
+    mount = (tmp_path / ".zagi" / "env").readlink()
+    assert str(mount) == lock["systems"][system]["out"]
+    assert (tmp_path / ".zagi" / ".gitignore").read_text().count("/env") == 1
+
+
+def test_env_exposes_headers_pkgconfig_and_activation(tmp_path: Path, z: Callable[..., Ran],
+                                                      zenv: dict[str, str]) -> None:
+    p = make_project(tmp_path, NODE20 + '[env]\nAPP_ENV = "dev it\'s"\n')
+    ran = z("sync", "--json", cwd=p)
+    data = json.loads(ran.out)
+    env = p / ".zagi" / "env"
+    assert (env / "include" / "libpq.h").exists()
+    assert "Version: 16.2" in (env / "lib" / "pkgconfig" / "pq.pc").read_text()
+    act = Path(zenv["ZAGI_HOME"]) / "envs" / data["env_id"] / "activate.sh"
+    out = subprocess.run(["bash", "-c", f'PATH=/usr/bin:/bin; . "{act}"; node --version; '
+                                        'echo "$APP_ENV"; echo "$CPATH"; echo "$MANPATH"'],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    assert out[0] == "v20.12.2"
+    assert out[1] == "dev it's"
+    assert out[2] == f"{data['out']}/include"
+    assert out[3].startswith(f"{data['out']}/share/man:")
+
+
+def test_editing_the_spec_switches_the_env(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path, NODE20)
+    z("sync", cwd=p)
+    assert tool_output(p, "node", "--version") == "v20.12.2"
+    ran = z("add", "node@22", "--json", "-C", str(p))
+    assert json.loads(ran.out)["relocked"] is True
+    assert lock_of(p)["packages"]["node"]["version"] == "22.2.0"
+    z("sync", cwd=p)
+    assert tool_output(p, "node", "--version") == "v22.2.0"
+    assert '# keep' in (p / ".zagi" / "env.toml").read_text()
+
+
+def test_lock_check_catches_drift_and_writes_nothing(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path, NODE20)
+    z("lock", cwd=p)
+    assert z("lock", "--check", cwd=p).code == 0
+    before = (p / ".zagi" / "env.lock").read_bytes()
+    (p / ".zagi" / "env.toml").write_text(NODE20.replace('"20"', '"22"') + '[services]\npostgres = "16"\n')
+    ran = z("lock", "--check", cwd=p, check=False)
+    assert ran.code == 1
+    assert "node: 20 -> 22" in ran.err and "postgres: added (16)" in ran.err
+    assert (p / ".zagi" / "env.lock").read_bytes() == before
+    frozen = z("sync", "--frozen", cwd=p, check=False)
+    assert frozen.code == 1 and "--frozen" in frozen.err
+    assert (p / ".zagi" / "env.lock").read_bytes() == before
+
+
+def test_multi_revision_env(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path, 'schema = 1\n[tools]\nnode = "18"\nzig = "0.15"\n')
+    z("sync", cwd=p)
+    pk = lock_of(p)["packages"]
+    assert (pk["node"]["nixpkgs"], pk["zig"]["nixpkgs"]) == ("rev-a", "rev-b")
+    assert set(lock_of(p)["nixpkgs"]) == {"rev-a", "rev-b"}
+    assert tool_output(p, "node", "--version") == "v18.19.1"
+    assert tool_output(p, "zig", "version") == "0.15.1"
+
+
+def test_second_project_reuses_store_paths(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    a = make_project(tmp_path / "a", NODE20)
+    b = make_project(tmp_path / "b", '[tools]\nnode = "20"\n[system]\npackages = ["libpq"]\n')
+    c = make_project(tmp_path / "c", NODE20.replace('["libpq"]', '["libpq", "openssl"]'))
+    z("sync", cwd=a)
+    same = json.loads(z("sync", "--json", cwd=b).out)
+    assert same["built"] == []  # identical env: nothing to build
+    assert (b / ".zagi" / "env").readlink() == (a / ".zagi" / "env").readlink()
+    more = json.loads(z("sync", "--json", cwd=c).out)
+    # Only the new library and the new env composition are built; node and libpq are reused.
+    assert all("nodejs" not in d and "-pq-" not in d for d in more["built"]), more["built"]
+    node = Path(".zagi") / "env" / "bin" / "node"
+    assert (c / node).resolve() == (a / node).resolve()
+
+
+def test_corrupted_lock_is_refused(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path, NODE20)
+    z("lock", cwd=p)
+    lock = lock_of(p)
+    system = next(iter(lock["systems"]))
+    victim = lock["systems"][system]["closure"][0]
+    victim["narHash"] = "sha256:" + "0" * 52
+    (p / ".zagi" / "env.lock").write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+    ran = z("sync", "--frozen", cwd=p, check=False)
+    assert ran.code == 2
+    assert victim["path"] in ran.err and "refusing" in ran.err
+    assert not (p / ".zagi" / "env").exists()
+    (p / ".zagi" / "env.lock").write_text("{ not json")
+    bad = z("sync", "--frozen", cwd=p, check=False)
+    assert bad.code == 2 and "env.lock" in bad.err and "zagi lock" in bad.err
+
+
+def test_unknown_versions_and_tools_list_alternatives(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path, '[tools]\nnode = "21"\n')
+    ran = z("lock", cwd=p, check=False)
+    assert ran.code == 2
+    assert "node '21'" in ran.err and "18.19.1, 20.11.1, 20.12.2, 22.2.0" in ran.err
+    assert not (p / ".zagi" / "env.lock").exists()
+    (p / ".zagi" / "env.toml").write_text('[tools]\npython = "3.12.1"\n')
+    exact = z("lock", cwd=p, check=False)
+    assert exact.code == 2 and "3.12.2" in exact.err
+    (p / ".zagi" / "env.toml").write_text('[system]\npackages = ["libpqq"]\n')
+    typo = z("lock", cwd=p, check=False)
+    assert typo.code == 2 and 'did you mean "libpq"' in typo.err
+
+
+def test_lock_for_another_system_evaluates_without_building(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path, NODE20)
+    z("lock", "--system", "aarch64-darwin", cwd=p)
+    systems = lock_of(p)["systems"]
+    assert systems["aarch64-darwin"]["out"].startswith("/nix/store/")
+    assert "closure" not in systems["aarch64-darwin"]
+    here = next(s for s in systems if s != "aarch64-darwin")
+    assert systems[here]["closure"]
+    out = systems["aarch64-darwin"]["out"]
+    valid = subprocess.run(["nix-store", "--check-validity", out], capture_output=True)
+    assert valid.returncode != 0  # evaluated, never built
+
+
+def test_gc_removes_old_envs_and_nix_frees_their_paths(tmp_path: Path, z: Callable[..., Ran],
+                                                       zenv: dict[str, str]) -> None:
+    old = make_project(tmp_path / "old", '[tools]\nnode = "18"\n[system]\npackages = ["sqlite"]\n')
+    live = make_project(tmp_path / "live", NODE20)
+    old_id = json.loads(z("sync", "--json", cwd=old).out)["env_id"]
+    live_id = json.loads(z("sync", "--json", cwd=live).out)["env_id"]
+    old_out = str((old / ".zagi" / "env").readlink())
+    old_closure = [p["path"] for p in next(iter(lock_of(old)["systems"].values()))["closure"]]
+    month_ago = time.time() - 40 * 86400
+    os.utime(Path(zenv["ZAGI_HOME"]) / "envs" / old_id / "last-used", (month_ago, month_ago))
+    listed = {e["env_id"]: e for e in json.loads(z("envs", "--json").out)["envs"]}
+    assert listed[old_id]["projects"] == [str(old)] and listed[old_id]["closure_size"] > 0
+    dry = json.loads(z("gc", "--older-than", "30d", "--dry-run", "--json").out)
+    assert [e["env_id"] for e in dry["removed"]] == [old_id]
+    assert (Path(zenv["ZAGI_HOME"]) / "roots" / old_id).is_symlink()
+    z("gc", "--older-than", "30d", "--store")
+    assert not Path(old_out).exists()
+    # Every other path of the old env is gone too, unless another live root (another
+    # project on this machine, e.g. another test's) still holds it.
+    for path in old_closure:
+        if Path(path).exists():
+            roots = subprocess.run(["nix-store", "--query", "--roots", path], capture_output=True,
+                                   text=True, check=True).stdout
+            assert roots.strip(), f"{path} survived GC with no root holding it"
+    assert tool_output(live, "node", "--version") == "v20.12.2"  # the live env survives
+    assert live_id in {e["env_id"] for e in json.loads(z("envs", "--json").out)["envs"]}
+
+
+def test_concurrent_syncs_and_kill_9_never_break_the_mount(tmp_path: Path, zenv: dict[str, str],
+                                                            z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path, NODE20)
+    env = {**os.environ, **zenv}
+    procs = [subprocess.Popen([zagi_exe(), "sync"], cwd=p, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) for _ in range(3)]
+    assert [pr.wait(timeout=300) for pr in procs] == [0, 0, 0]
+    first = (p / ".zagi" / "env").readlink()
+    (p / ".zagi" / "env.toml").write_text(NODE20.replace('"20"', '"22"'))
+    for delay in (0.05, 0.15, 0.3, 0.6):
+        pr = subprocess.Popen([zagi_exe(), "sync"], cwd=p, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        pr.send_signal(signal.SIGKILL)
+        pr.wait()
+        mount = p / ".zagi" / "env"
+        assert mount.is_symlink() and mount.resolve().is_dir()  # old or new, never broken
+        assert not list((p / ".zagi").glob(".env.*.tmp"))
+    z("sync", cwd=p)
+    assert (p / ".zagi" / "env").readlink() != first
+    assert tool_output(p, "node", "--version") == "v22.2.0"
+
+
+def test_cached_sync_starts_no_nix_and_imports_nothing_heavy(tmp_path: Path, z: Callable[..., Ran],
+                                                            zenv: dict[str, str]) -> None:
+    p = make_project(tmp_path, NODE20)
+    z("sync", cwd=p)
+    env = {**os.environ, **zenv, "PATH": "/nonexistent"}  # no nix reachable at all
+    code = "import sys; sys.argv=['zagi','sync']; from zagi.__main__ import main; main()"
+    cp = subprocess.run([str(Path(zagi_exe()).parent / "python"), "-X", "importtime", "-c", code],
+                        cwd=p, env=env, capture_output=True, text=True, timeout=60)
+    assert cp.returncode == 0 and "cached" in cp.stdout, cp.stderr[-2000:]
+    mods = {line.split("|")[-1].strip() for line in cp.stderr.splitlines() if "|" in line}
+    assert not {"typer", "pydantic", "tomlkit", "rich", "nixgen", "subprocess"} & mods
+
+
+def test_catalog_is_generated_from_the_standin_set(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    out = tmp_path / "catalog.json"
+    z("catalog", "update", "--nixpkgs", str(STANDIN / "rev-a"), "--nixpkgs", str(STANDIN / "rev-b"),
+      "--out", str(out))
+    fresh = json.loads(out.read_text())
+    committed = json.loads((STANDIN / "catalog.json").read_text())
+    assert fresh["packages"] == committed["packages"], "fixtures/nixpkgs/catalog.json is stale"
+    found = json.loads(z("catalog", "search", "node", "--json").out)
+    assert [v["version"] for v in found["versions"]] == ["22.2.0", "20.12.2", "20.11.1", "18.19.1"]
+    assert REPO.exists()
