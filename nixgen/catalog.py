@@ -97,6 +97,17 @@ def parse(text: str, source: str, base: Path | None) -> Catalog:
     return Catalog(revs, pkgs, base, lts)
 
 
+def versions_of(source: dict[str, str], attrs: dict[str, list[str]],
+                opts: nix.Options) -> dict[str, dict[str, str]]:
+    """{name: {attr: version}} for the attributes that exist (and are versioned) in `source`."""
+    template = Path(str(resources.files("nixgen").joinpath("templates/versions.nix")))
+    with tempfile.TemporaryDirectory(prefix="zagi-versions-") as tmp:
+        query = Path(tmp) / "query.json"
+        query.write_text(json.dumps({"source": source, "attrs": attrs}))
+        found: dict[str, dict[str, str]] = nix.eval_json(template, {"query": str(query)}, {}, opts)
+    return found
+
+
 def update(checkouts: list[Path], out: Path, opts: nix.Options) -> Catalog:
     """Evaluate each nixpkgs checkout (oldest first) and write a catalog to `out`.
 
@@ -104,24 +115,19 @@ def update(checkouts: list[Path], out: Path, opts: nix.Options) -> Catalog:
     broken one is skipped. Revision paths are stored relative to `out`'s directory.
     """
     wanted = {name: spec["attrs"] for name, spec in attrs_table().items()}
-    template = Path(str(resources.files("nixgen").joinpath("templates/versions.nix")))
     revisions: list[dict[str, Any]] = []
     packages: dict[str, list[dict[str, str]]] = {}
-    with tempfile.TemporaryDirectory(prefix="zagi-catalog-") as tmp:
-        attrs_file = Path(tmp) / "attrs.json"
-        attrs_file.write_text(json.dumps(wanted))
-        for checkout in checkouts:
-            if not (checkout / "default.nix").exists():
-                raise BadInput(f"{checkout}: not a nixpkgs checkout (no default.nix)")
-            rev_id = checkout.name
-            found = nix.eval_json(template, {"nixpkgs": str(checkout.resolve()),
-                                             "attrsFile": str(attrs_file)}, {}, opts)
-            revisions.append({"id": rev_id,
-                              "path": os.path.relpath(checkout.resolve(), out.parent.resolve())})
-            for name, by_attr in sorted(found.items()):
-                for attr, version in sorted(by_attr.items()):
-                    packages.setdefault(name, []).append(
-                        {"version": str(version), "attr": attr, "rev": rev_id})
+    for checkout in checkouts:
+        if not (checkout / "default.nix").exists():
+            raise BadInput(f"{checkout}: not a nixpkgs checkout (no default.nix)")
+        rev_id = checkout.name
+        found = versions_of({"path": str(checkout.resolve())}, wanted, opts)
+        revisions.append({"id": rev_id,
+                          "path": os.path.relpath(checkout.resolve(), out.parent.resolve())})
+        for name, by_attr in sorted(found.items()):
+            for attr, version in sorted(by_attr.items()):
+                packages.setdefault(name, []).append(
+                    {"version": str(version), "attr": attr, "rev": rev_id})
     doc = {"format": FORMAT, "revisions": revisions,
            "packages": {k: sorted(v, key=lambda e: (numeric(e["version"]), e["rev"], e["attr"]))
                         for k, v in sorted(packages.items())}}

@@ -1,10 +1,13 @@
-# Evaluate the version of each listed attribute in one nixpkgs (for `zagi catalog update`).
-# Input: a JSON file {name: [attr path, ...]}. Output: {name: {attr: version}}; attributes
-# that are missing, broken or unversioned are left out. Static: nixgen only writes the JSON.
-{ nixpkgs, attrsFile, system ? builtins.currentSystem }:
+# Evaluate the version of each listed attribute in one nixpkgs. Static: the input is a
+# JSON file { source = { path } or { url; sha256 }; attrs = { name = [ "attr.path" ]; }; }.
+# Output: { name = { attr = version; }; }; missing, broken or unversioned attributes are
+# left out. Used by `zagi catalog update` and to check escape-hatch attributes at lock time.
+{ query, system ? builtins.currentSystem }:
 let
-  pkgs = import nixpkgs { inherit system; };
-  wanted = builtins.fromJSON (builtins.readFile attrsFile);
+  q = builtins.fromJSON (builtins.readFile query);
+  src = if q.source ? path then /. + q.source.path
+        else builtins.fetchTarball { inherit (q.source) url sha256; };
+  pkgs = import src { inherit system; };
   lookup = path: builtins.foldl' (s: a: if s != null && builtins.isAttrs s && s ? ${a} then s.${a} else null)
     pkgs (builtins.filter builtins.isString (builtins.split "\\." path));
   versionOf = path:
@@ -12,4 +15,4 @@ let
     in if r.success then r.value else null;
   perName = attrs: builtins.listToAttrs (builtins.filter (x: x.value != null)
     (map (a: { name = a; value = versionOf a; }) attrs));
-in builtins.mapAttrs (name: attrs: perName attrs) wanted
+in builtins.mapAttrs (name: attrs: perName attrs) q.attrs

@@ -239,3 +239,20 @@ def test_catalog_is_generated_from_the_standin_set(tmp_path: Path, z: Callable[.
     found = json.loads(z("catalog", "search", "node", "--json").out)
     assert [v["version"] for v in found["versions"]] == ["22.2.0", "20.12.2", "20.11.1", "18.19.1"]
     assert REPO.exists()
+
+
+def test_escape_hatches_attr_and_revision_pin(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path, 'schema = 1\n[tools]\nnode = "20"\n'
+                               'kv = { attr = "valkey" }\n[nix]\nnixpkgs = "rev-a"\n')
+    ran = z("lock", cwd=p, check=False)
+    assert ran.code == 2  # kv comes from rev-a (the pin), which has no valkey
+    assert "kv: attribute 'valkey' is not in nixpkgs revision rev-a" in ran.err
+    (p / ".zagi" / "env.toml").write_text(
+        'schema = 1\n[tools]\nnode = "20"\nkv = { attr = "valkey", nixpkgs = "rev-b" }\n'
+        '[nix]\nnixpkgs = "rev-a"\n')
+    z("sync", cwd=p)
+    pk = lock_of(p)["packages"]
+    assert (pk["node"]["version"], pk["node"]["nixpkgs"]) == ("20.11.1", "rev-a")  # pinned
+    assert (pk["kv"]["attr"], pk["kv"]["nixpkgs"], pk["kv"]["version"]) == ("valkey", "rev-b", "8.0.1")
+    assert tool_output(p, "valkey-server") == "8.0.1"
+    assert tool_output(p, "node", "--version") == "v20.11.1"

@@ -58,18 +58,37 @@ def _source(cat: Catalog, rev: str) -> dict[str, str]:
     return {"url": r.url, "rev": r.rev or rev, "sha256": nix.prefetch_tarball(r.url)}
 
 
+def _template_source(cat: Catalog, rev: str, src: dict[str, str]) -> dict[str, str]:
+    """A locked nixpkgs source as the templates read it: a local path or a tarball + hash."""
+    if "standin" in src:
+        local = cat.revision_dir(src["standin"]) if src["standin"] in cat.revisions else None
+        if local is None:
+            raise BadInput(f"this lock uses the stand-in package set revision {rev!r}",
+                           hint="set ZAGI_NIXPKGS to the stand-in set (fixtures/nixpkgs)")
+        return {"path": str(local)}
+    return {"url": src["url"], "sha256": src["sha256"]}
+
+
+def _check_hatches(data: dict[str, Any], cat: Catalog, opts: nix.Options) -> None:
+    """Escape-hatch attributes must exist; their version goes into the lock."""
+    hatches = [(n, p) for n, p in data["packages"].items() if p["version"] is None]
+    for rev in sorted({p["nixpkgs"] for _, p in hatches}):
+        group = {n: [p["attr"]] for n, p in hatches if p["nixpkgs"] == rev}
+        found = catalog_mod.versions_of(_template_source(cat, rev, data["nixpkgs"][rev]),
+                                        group, opts)
+        for name, attrs in group.items():
+            version = found.get(name, {}).get(attrs[0])
+            if version is None:
+                raise BadInput(f"{name}: attribute {attrs[0]!r} is not in nixpkgs revision "
+                               f"{rev} (or has no version)",
+                               hint="check the name with `nix search`, or pin another "
+                                    "revision with nixpkgs = \"...\"")
+            data["packages"][name]["version"] = str(version)
+
+
 def nix_data(lock_data: dict[str, Any], cat: Catalog) -> dict[str, Any]:
     """The JSON the static template reads, from a lock (so sync rebuilds exactly it)."""
-    sources: dict[str, dict[str, str]] = {}
-    for rev, src in lock_data["nixpkgs"].items():
-        if "standin" in src:
-            local = cat.revision_dir(src["standin"]) if src["standin"] in cat.revisions else None
-            if local is None:
-                raise BadInput(f"this lock uses the stand-in package set revision {rev!r}",
-                               hint="set ZAGI_NIXPKGS to the stand-in set (fixtures/nixpkgs)")
-            sources[rev] = {"path": str(local)}
-        else:
-            sources[rev] = {"url": src["url"], "sha256": src["sha256"]}
+    sources = {rev: _template_source(cat, rev, src) for rev, src in lock_data["nixpkgs"].items()}
     pkgs = lock_data["packages"]
     newest = max(sources, key=lambda r: cat.revisions[r].order if r in cat.revisions else -1)
     return {
@@ -117,6 +136,7 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options) -> Lock
         "env": dict(sorted(s.env.items())),
         "systems": {},
     }
+    _check_hatches(data, cat, opts)
     old = lockfile.read(project.lock) if project.lock.exists() else None
     if old and all(old.data.get(k) == data[k] for k in ("spec_hash", "nixpkgs", "packages", "env")):
         data["systems"] = dict(old.data["systems"])  # same env: keep systems locked elsewhere
