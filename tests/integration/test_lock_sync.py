@@ -256,3 +256,18 @@ def test_escape_hatches_attr_and_revision_pin(tmp_path: Path, z: Callable[..., R
     assert (pk["kv"]["attr"], pk["kv"]["nixpkgs"], pk["kv"]["version"]) == ("valkey", "rev-b", "8.0.1")
     assert tool_output(p, "valkey-server") == "8.0.1"
     assert tool_output(p, "node", "--version") == "v20.11.1"
+
+
+def test_progress_on_a_terminal_and_quiet_in_a_pipe(tmp_path: Path, zenv: dict[str, str]) -> None:
+    p = make_project(tmp_path, '[tools]\ngo = "1.21"\n[system]\npackages = ["sqlite"]\n')
+    env = {**os.environ, **zenv, "TERM": "xterm", "COLUMNS": "120"}
+    env.pop("NO_COLOR", None)
+    tty = subprocess.run(["script", "-qec", f"{zagi_exe()} sync", "/dev/null"], cwd=p, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert tty.returncode == 0, tty.stdout
+    assert "Building" in tty.stdout and "build zagi-env" in tty.stdout
+    (p / ".zagi" / "env.toml").write_text('[tools]\ngo = "1.22"\n')
+    piped = subprocess.run([zagi_exe(), "sync"], cwd=p, env=env, capture_output=True, text=True,
+                           timeout=300)
+    assert piped.returncode == 0
+    assert "\x1b[" not in piped.stdout + piped.stderr and "Building" not in piped.stderr

@@ -13,6 +13,7 @@ from typing import Any
 from nixgen import catalog as catalog_mod
 from nixgen.catalog import Catalog
 from nixgen.resolve import Choice, escape_hatch, resolve
+from zagi.app.progress import Progress, Silent
 from zagi.app.project import Project
 from zagi.core import lock as lockfile
 from zagi.core import nix, spec, store
@@ -121,7 +122,9 @@ class LockResult:
     built: list[str] = field(default_factory=list)
 
 
-def lock(project: Project, systems: list[str] | None, opts: nix.Options) -> LockResult:
+def lock(project: Project, systems: list[str] | None, opts: nix.Options,
+         progress: Progress | None = None) -> LockResult:
+    progress = progress or Silent()
     s = spec.load(project.env_toml)
     cat = catalog_mod.load()
     choices = resolve_all(s, cat)  # resolution errors (exit 2) before any Nix work
@@ -146,8 +149,9 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options) -> Lock
         drv, out = evaluate(data, cat, system, opts)
         entry: dict[str, Any] = {"out": out}
         if system == here:
-            built, _fetched = nix.would_build(drv, opts)
-            nix.realise(drv, opts)
+            built, fetched = nix.would_build(drv, opts)
+            progress.plan(len(built), len(fetched))
+            nix.realise(drv, opts, on_event=progress.event)
             entry["closure"] = [{"path": p.path, "narHash": p.nar_hash, "narSize": p.nar_size}
                                 for p in nix.closure(out)]
         elif data["systems"].get(system, {}).get("out") == out:

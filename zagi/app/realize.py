@@ -17,6 +17,7 @@ from typing import Any
 
 from nixgen import catalog as catalog_mod
 from zagi.app import locking
+from zagi.app.progress import Progress, Silent
 from zagi.app.project import Project
 from zagi.core import lock as lockfile
 from zagi.core import nix, spec, store
@@ -100,7 +101,9 @@ def _mount(project: Project, env_id: str, out: str) -> None:
     atomic_write(project.zagi_dir / ".synced", f"{env_id}\n{digest}\n")
 
 
-def sync(project: Project, opts: nix.Options, frozen: bool = False) -> SyncResult:
+def sync(project: Project, opts: nix.Options, frozen: bool = False,
+         progress: Progress | None = None) -> SyncResult:
+    progress = progress or Silent()
     t0 = time.perf_counter()
     with project_lock(project):
         relocked = False
@@ -109,8 +112,9 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False) -> SyncResul
         if stale and frozen:
             raise ZagiError("env.lock is missing or out of date with env.toml (--frozen)",
                             hint="run `zagi lock` and commit .zagi/env.lock")
+        pre_built: list[str] = []
         if stale:
-            locking.lock(project, None, opts)
+            pre_built = locking.lock(project, None, opts, progress).built
             relocked = True
         lk = lockfile.read(project.lock)
         env_id, system = lk.env_id, store.nix_system()
@@ -118,7 +122,7 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False) -> SyncResul
         if entry and store.realized_out(env_id) == entry["out"]:
             _mount(project, env_id, entry["out"])
             store.touch_last_used(env_id)
-            return SyncResult(env_id, entry["out"], True, relocked,
+            return SyncResult(env_id, entry["out"], not relocked, relocked, pre_built,
                               ms=(time.perf_counter() - t0) * 1000)
         drv, out = locking.evaluate(lk.data, catalog_mod.load(), system, opts)
         if entry and entry["out"] != out:
@@ -126,7 +130,8 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False) -> SyncResul
                            f"{out}: the package set differs from the one locked",
                            file=str(project.lock), hint="run `zagi lock` to relock")
         built, fetched = nix.would_build(drv, opts)
-        nix.realise(drv, opts)
+        progress.plan(len(built), len(fetched))
+        nix.realise(drv, opts, on_event=progress.event)
         closure = _verify(lk, system, out)
         if entry is None and not frozen:  # first build on this system: record it
             data = dict(lk.data)
@@ -135,5 +140,5 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False) -> SyncResul
             env_id = lk.env_id
         _install(project, env_id, drv, out, lk, opts, closure)
         _mount(project, env_id, out)
-        return SyncResult(env_id, out, False, relocked, built, fetched,
+        return SyncResult(env_id, out, False, relocked, pre_built + built, fetched,
                           (time.perf_counter() - t0) * 1000)

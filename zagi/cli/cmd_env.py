@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from zagi.cli.options import Json, Verbose
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from rich.console import Console
 
 Dir = Annotated[Path, typer.Option("--project", "-C",
                                    help="Start looking for .zagi/env.toml here (default: .).")]
@@ -45,8 +50,8 @@ def lock(
                 console().print("env.lock is up to date with env.toml", markup=False)
         raise typer.Exit(1 if diffs else 0)
     systems = [store.nix_system(), *(system or [])] if system else None
-    with console(stderr=True).status("Locking env...", spinner="dots"):
-        res = locking.lock(proj, systems, nix.Options())
+    with _BuildProgress(console(stderr=True), "Locking env...") as bar:
+        res = locking.lock(proj, systems, nix.Options(), bar)
     pk = res.lock.packages()
     if json:
         emit_json({"env_id": res.lock.env_id, "changed": res.changed, "packages": pk,
@@ -79,8 +84,8 @@ def sync(
     setup_logging(verbose)
     t0 = time.perf_counter()
     proj = find(project)
-    with console(stderr=True).status("Resolving env...", spinner="dots"):
-        res = realize.sync(proj, nix.Options(), frozen=frozen)
+    with _BuildProgress(console(stderr=True)) as bar:
+        res = realize.sync(proj, nix.Options(), frozen=frozen, progress=bar)
     ms = (time.perf_counter() - t0) * 1000
     if json:
         emit_json({"env_id": res.env_id, "out": res.out, "cached": res.cached,
@@ -145,3 +150,32 @@ def gc(
         con.print(f"{verb} env {e.env_id} ({', '.join(e.projects) or 'no project'})",
                   markup=False)
     con.print(f"{len(res.removed)} env(s) {verb}, {len(res.kept)} kept", markup=False)
+
+
+class _BuildProgress:
+    """A rich progress bar for Nix builds and fetches; silent when stderr is not a terminal."""
+
+    def __init__(self, con: Console, title: str = "Resolving env...") -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.con = con
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[current]}"), console=con, transient=True,
+                            disable=not con.is_terminal)
+        self.task = self.bar.add_task(title, total=None, current="")
+
+    def __enter__(self) -> _BuildProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.bar.stop()
+
+    def plan(self, builds: int, fetches: int) -> None:
+        self.bar.update(self.task, total=builds + fetches or None,
+                        description=f"Building {builds}, fetching {fetches}")
+
+    def event(self, kind: str, path: str) -> None:
+        name = path.rsplit("/", 1)[-1].split("-", 1)[-1].removesuffix(".drv")
+        self.bar.update(self.task, advance=1, current=f"{kind} {name}")

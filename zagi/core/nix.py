@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,12 +109,31 @@ def instantiate(template: Path, args: dict[str, str], argstrs: dict[str, str],
     return drv, out
 
 
-def realise(drv: str, opts: Options, root: Path | None = None) -> str:
-    """Build (or substitute) a derivation's output; with `root`, register an indirect GC root."""
+Event = Callable[[str, str], None]  # ("build" | "fetch", store path) as Nix starts each
+
+
+def realise(drv: str, opts: Options, root: Path | None = None, on_event: Event | None = None) -> str:
+    """Build (or substitute) a derivation's output; with `root`, register an indirect GC root.
+
+    `on_event` hears each derivation Nix starts building and each path it starts fetching.
+    """
     argv = ["nix-store", "--realise", drv, *opts.argv()]
     if root is not None:
         argv += ["--add-root", str(root)]
-    out = _run(argv, "nix build", timeout=BUILD_TIMEOUT).strip().splitlines()
+    _require()
+
+    def line(text: str) -> None:
+        if on_event is None:
+            return
+        if m := re.match(r"building '(/nix/store/[^']+)'", text):
+            on_event("build", m.group(1))
+        elif m := re.match(r"copying path '(/nix/store/[^']+)' from", text):
+            on_event("fetch", m.group(1))
+
+    res = proc.stream(argv, line, timeout=BUILD_TIMEOUT)
+    if not res.ok:
+        raise _failure("nix build", res)
+    out = res.stdout.strip().splitlines()
     return out[-1] if out else drv
 
 

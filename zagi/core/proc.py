@@ -11,7 +11,7 @@ import logging
 import os
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,3 +74,45 @@ def run(
         tail = "\n".join(res.stderr.strip().splitlines()[-10:])
         raise ZagiError(f"{argv[0]} failed with exit code {res.returncode}", hint=tail or None)
     return res
+
+
+def stream(
+    argv: Sequence[str],
+    on_stderr: Callable[[str], None],
+    *,
+    timeout: float = 3600.0,
+) -> Result:
+    """Like `run`, but hands each stderr line to `on_stderr` as it arrives (for progress).
+
+    stdout is small for the commands this serves (nix-store prints result paths), so
+    it is read after stderr closes; stderr is also kept for error reports.
+    """
+    import selectors
+    import time
+
+    log.debug("stream %s", argv[0])
+    try:
+        p = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, bufsize=1)
+    except FileNotFoundError as exc:
+        raise ZagiError(f"{argv[0]}: program not found", hint="run `zagi doctor`") from exc
+    assert p.stdout is not None and p.stderr is not None
+    err_lines: list[str] = []
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        sel.register(p.stderr, selectors.EVENT_READ)
+        while True:
+            if time.monotonic() > deadline:
+                p.kill()
+                p.wait()
+                raise ZagiError(f"{argv[0]} did not finish within {timeout:.0f}s")
+            if not sel.select(timeout=0.5):
+                continue
+            line = p.stderr.readline()
+            if not line:
+                break
+            err_lines.append(line)
+            on_stderr(line.rstrip("\n"))
+    out = p.stdout.read()
+    code = p.wait()
+    return Result(tuple(argv), code, out, "".join(err_lines))
