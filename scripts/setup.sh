@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # One command that makes a fresh Debian machine ready to develop and test zagi.
 # Idempotent: a second run checks everything, changes nothing, and says so.
-#   - system packages (Nix from Debian's nix-bin, git, zsh, fish, direnv, age)
+#   - system packages (Nix from Debian's nix-bin, git, zsh, fish, direnv, age, and
+#     strace, with which the hook tests prove a prompt starts no process)
 #     when missing and we are root; otherwise prints the exact command to run;
 #   - Nix single-user setup as Debian ships it (nixbld build users, sandbox = false);
 #   - .venv with zagi installed editable, with its test extras.
@@ -13,9 +14,10 @@ need_root_cmd=()
 
 # --- system packages --------------------------------------------------------
 # command -> Debian package that provides it
-declare -A PKG=( [nix-build]=nix-bin [git]=git [zsh]=zsh [fish]=fish [direnv]=direnv [age]=age )
+declare -A PKG=( [nix-build]=nix-bin [git]=git [zsh]=zsh [fish]=fish [direnv]=direnv [age]=age
+                 [strace]=strace [script]=bsdutils )
 missing=()
-for cmd in nix-build git zsh fish direnv age; do
+for cmd in nix-build git zsh fish direnv age strace script; do
   if command -v "$cmd" >/dev/null 2>&1; then say ok "$cmd ($(command -v "$cmd"))"
   else missing+=("${PKG[$cmd]}"); fi
 done

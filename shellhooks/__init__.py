@@ -1,0 +1,29 @@
+"""Shell integration: the hook scripts (package data) and the one place they are rendered.
+
+The scripts run inside the user's shell on every prompt, so they are hand-written
+shell, checked by tests in real bash, zsh, fish and direnv. Rendering only fills in
+two values (ZAGI_HOME and the zagi executable), shell-quoted here and nowhere else.
+"""
+
+from __future__ import annotations
+
+import shlex
+from importlib import resources
+from pathlib import Path
+
+from zagi.core.store import fish_quote
+
+SHELLS = ("bash", "zsh", "fish", "direnv")
+_FILES = {"bash": "bash.sh", "zsh": "zsh.zsh", "fish": "fish.fish", "direnv": "direnv.sh"}
+RC_FILES = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "fish": "~/.config/fish/config.fish",
+            "direnv": "~/.config/direnv/direnvrc"}
+INSTALL_LINES = {"bash": 'eval "$(zagi hook bash)"', "zsh": 'eval "$(zagi hook zsh)"',
+                 "fish": "zagi hook fish | source"}
+
+
+def render(shell: str, zagi_home: Path, exe: str) -> str:
+    if shell not in _FILES:
+        raise ValueError(shell)
+    text = resources.files("shellhooks").joinpath(f"scripts/{_FILES[shell]}").read_text()
+    quote = fish_quote if shell == "fish" else shlex.quote
+    return text.replace("@ZAGI_HOME@", quote(str(zagi_home))).replace("@ZAGI_EXE@", quote(exe))

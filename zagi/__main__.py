@@ -24,6 +24,10 @@ def main() -> None:
         rc = try_cached(sys.argv[1:], time.perf_counter())
         if rc is not None:
             raise SystemExit(rc)
+    if sys.argv[1:2] == ["run"]:
+        from zagi.app.fastsync import try_run
+
+        try_run(sys.argv[1:])  # execs the command when the env is ready; else the CLI syncs
     from zagi.cli.main import run
 
     raise SystemExit(run(sys.argv[1:]))

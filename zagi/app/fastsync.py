@@ -24,12 +24,9 @@ def _project(start: Path) -> Path | None:
     return None
 
 
-def try_cached(argv: list[str], t0: float) -> int | None:
-    as_json = "--json" in argv
-    rest = [a for a in argv if a not in ("sync", "--json", "--frozen")]
-    if rest:
-        return None  # options the fast path does not handle (-C, -v, ...)
-    root = _project(Path.cwd())
+def realized(start: Path) -> tuple[str, str] | None:
+    """(env id, out) when the project's env is exactly as the last sync left it, else None."""
+    root = _project(start)
     if root is None:
         return None
     zdir = root / ZAGI_DIR
@@ -43,6 +40,49 @@ def try_cached(argv: list[str], t0: float) -> int | None:
     out = store.realized_out(env_id)
     if synced_id != env_id or synced_spec != spec_digest or out is None or mounted != out:
         return None
+    return env_id, out
+
+
+def run_env(env_id: str, base: dict[str, str]) -> dict[str, str] | None:
+    """`base` with the env activated, from the activation data sync precomputed."""
+    import json
+
+    try:
+        act = json.loads((store.env_dir(env_id) / "activate.json").read_text())
+    except (OSError, ValueError):
+        return None
+    env = dict(base)
+    for var, dirs in act["prepend"].items():
+        old = env.get(var)
+        env[var] = ":".join(dirs) + (f":{old}" if old else (":" if var == "MANPATH" else ""))
+    env.update(act["set"])
+    return env
+
+
+def try_run(argv: list[str]) -> None:
+    """`zagi run -- CMD...` on a realized env: exec CMD at once (returns only to fall back)."""
+    if argv[:2] != ["run", "--"] or len(argv) < 3:
+        return
+    found = realized(Path.cwd())
+    env = run_env(found[0], dict(os.environ)) if found else None
+    if env is None:
+        return
+    from zagi.core.proc import replace_process
+
+    assert found is not None
+    store.touch_last_used(found[0])
+    replace_process(argv[2:], env)
+
+
+def try_cached(argv: list[str], t0: float) -> int | None:
+    as_json = "--json" in argv
+    rest = [a for a in argv if a not in ("sync", "--json", "--frozen")]
+    if rest:
+        return None  # options the fast path does not handle (-C, -v, ...)
+    found = realized(Path.cwd())
+    if found is None:
+        return None
+    env_id, out = found
     store.touch_last_used(env_id)
     ms = (time.perf_counter() - t0) * 1000
     if as_json:

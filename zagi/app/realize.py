@@ -79,9 +79,7 @@ def _install(project: Project, env_id: str, drv: str, out: str, lk: lockfile.Loc
     store.roots_dir().mkdir(parents=True, exist_ok=True)
     nix.realise(drv, opts, root=store.root_path(env_id))
     d = store.env_dir(env_id)
-    act = store.activation(out, dict(lk.data.get("env", {})))
-    store.write_json(d / "activate.json", act)
-    atomic_write(d / "activate.sh", store.render_sh(act))
+    store.write_activation(env_id, out, dict(lk.data.get("env", {})))
     store.write_json(d / "info.json", {
         "out": out, "system": store.nix_system(), "env_id": env_id,
         "closure_size": sum(int(p["narSize"]) for p in closure), "paths": len(closure),

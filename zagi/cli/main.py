@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from zagi import __version__
-from zagi.cli import cmd_catalog, cmd_doctor, cmd_edit, cmd_env, cmd_init
+from zagi.cli import cmd_catalog, cmd_doctor, cmd_edit, cmd_env, cmd_init, cmd_shell
 from zagi.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ZagiError
 
 app = typer.Typer(
@@ -51,6 +51,12 @@ app.command("sync")(cmd_env.sync)
 app.command("envs")(cmd_env.envs)
 app.command("gc")(cmd_env.gc)
 app.add_typer(cmd_catalog.app, name="catalog")
+app.command("hook")(cmd_shell.hook)
+app.command("allow")(cmd_shell.allow)
+app.command("deny")(cmd_shell.deny)
+app.command("env")(cmd_shell.env)
+app.command("run", context_settings={"allow_interspersed_args": False})(cmd_shell.run)
+app.command("shell")(cmd_shell.shell)
 app.command("doctor")(cmd_doctor.doctor)
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NoReturn
 
 from zagi.core.errors import ZagiError
 
@@ -51,6 +52,8 @@ def run(
     program name is logged at debug level, never the arguments: they may one day
     carry paths to key material, and logs end up in bug reports.
     """
+    import subprocess  # lazy: `zagi run`'s fast path only ever execs
+
     full_env = {**os.environ, **env} if env else None
     log.debug("run %s (cwd=%s)", argv[0], cwd)
     try:
@@ -88,6 +91,7 @@ def stream(
     it is read after stderr closes; stderr is also kept for error reports.
     """
     import selectors
+    import subprocess
     import time
 
     log.debug("stream %s", argv[0])
@@ -116,3 +120,19 @@ def stream(
     out = p.stdout.read()
     code = p.wait()
     return Result(tuple(argv), code, out, "".join(err_lines))
+
+
+def replace_process(argv: Sequence[str], env: Mapping[str, str]) -> NoReturn:
+    """exec: become `argv` (same pid, stdin/stdout, signals and exit status are its own).
+
+    A missing program exits 127 and an unrunnable one 126, as shells do.
+    """
+    log.debug("exec %s", argv[0])
+    try:
+        os.execvpe(argv[0], list(argv), dict(env))  # noqa: S606 - argv, never a shell string
+    except FileNotFoundError:
+        sys.stderr.write(f"zagi: {argv[0]}: command not found in the env or on PATH\n")
+        raise SystemExit(127) from None
+    except PermissionError:
+        sys.stderr.write(f"zagi: {argv[0]}: permission denied\n")
+        raise SystemExit(126) from None

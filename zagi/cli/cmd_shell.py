@@ -1,0 +1,118 @@
+"""Shell integration: `zagi hook`, `allow`, `deny`, `env`, `run`, `shell`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from zagi.cli.options import Json, Verbose
+
+Dir = Annotated[Path, typer.Option("--project", "-C",
+                                   help="Start looking for .zagi/env.toml here (default: .).")]
+
+
+def hook(
+    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or direnv.")],
+    install: Annotated[bool, typer.Option("--install", help="Add it to the shell's rc file "
+                                                            "(direnv: direnvrc).")] = False,
+) -> None:
+    """Print the hook that activates project envs on cd (eval "$(zagi hook bash)").
+
+    Per prompt it starts no process and evaluates no Nix; it activates only projects
+    you have `zagi allow`ed, and restores your shell exactly when you leave.
+    """
+    from zagi.app import activate
+
+    if install:
+        rc, added = activate.install(shell)
+        typer.echo(f"{'added the zagi hook to' if added else 'already in'} {rc}", err=True)
+        return
+    typer.echo(activate.hook(shell), nl=False)
+
+
+def allow(project: Dir = Path(), json: Json = False) -> None:
+    """Trust this project: the shell hook will activate its current env."""
+    from zagi.app import activate
+    from zagi.app.project import find
+    from zagi.cli.output import emit_json
+
+    proj = find(project)
+    ids = activate.allow(proj)
+    if json:
+        emit_json({"allowed": str(proj.root), "env_ids": ids})
+    else:
+        typer.echo(f"allowed {proj.root} (env {', '.join(i[:12] for i in ids)})")
+
+
+def deny(project: Dir = Path(), json: Json = False) -> None:
+    """Revoke trust: the shell hook will no longer activate this project."""
+    from zagi.app import activate
+    from zagi.app.project import find
+    from zagi.cli.output import emit_json
+
+    proj = find(project)
+    n = activate.deny(proj)
+    if json:
+        emit_json({"denied": str(proj.root), "removed": n})
+    else:
+        typer.echo(f"denied {proj.root}")
+
+
+def env(
+    export: Annotated[str, typer.Option("--export", help="bash, zsh, fish or json.")] = "bash",
+    project: Dir = Path(),
+) -> None:
+    """Print the project's env activation, for scripts and agents: eval "$(zagi env)"."""
+    from zagi.app import activate
+    from zagi.app.project import find
+
+    typer.echo(activate.exports(find(project), export), nl=False)
+
+
+def _ready_env(project: Path, verbose: bool) -> dict[str, str]:
+    import os
+
+    from zagi.app import fastsync, realize
+    from zagi.app.project import find
+    from zagi.cli.output import setup_logging
+    from zagi.core import nix
+    from zagi.core.errors import ZagiError
+
+    setup_logging(verbose)
+    proj = find(project)
+    found = fastsync.realized(proj.root)
+    if found is None:
+        realize.sync(proj, nix.Options())
+        found = fastsync.realized(proj.root)
+    env = fastsync.run_env(found[0], dict(os.environ)) if found else None
+    if env is None:
+        raise ZagiError("the env could not be prepared", hint="run `zagi sync` to see why")
+    return env
+
+
+def run(
+    command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
+    project: Dir = Path(),
+    verbose: Verbose = False,
+) -> None:
+    """Run a command inside the project's env: zagi run -- make test
+
+    Syncs first if needed. The command replaces zagi (exec): its exit status and signals
+    are the command's own, stdin and stdout untouched.
+    """
+    from zagi.core.proc import replace_process
+
+    replace_process(command, _ready_env(project, verbose))
+
+
+def shell(project: Dir = Path(), verbose: Verbose = False) -> None:
+    """Start your shell ($SHELL) inside the project's env; exit it to leave."""
+    import os
+
+    from zagi.core.proc import replace_process
+
+    env = _ready_env(project, verbose)
+    env["ZAGI_SHELL"] = "1"
+    replace_process([os.environ.get("SHELL") or "/bin/bash"], env)
