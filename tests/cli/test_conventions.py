@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import Ran, run_zagi
 
 COMMANDS = ["init", "add", "remove", "lock", "sync", "envs", "gc", "catalog search",
-            "catalog update", "doctor"]
+            "catalog update", "hook", "allow", "deny", "env", "run", "shell", "watch", "doctor"]
 
 
 @pytest.mark.parametrize("cmd", [[], *(c.split() for c in COMMANDS)])

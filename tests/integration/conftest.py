@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,11 +13,19 @@ from tests.conftest import REPO, Ran, require, run_zagi
 STANDIN = REPO / "fixtures" / "nixpkgs"
 
 
+def drop_roots(zagi_home: Path) -> None:
+    """Unregister a test's GC roots, so store paths do not stay alive across tests and runs."""
+    import shutil
+
+    shutil.rmtree(zagi_home / "roots", ignore_errors=True)
+
+
 @pytest.fixture
-def zenv(tmp_path: Path) -> dict[str, str]:
+def zenv(tmp_path: Path) -> Iterator[dict[str, str]]:
     require("nix-build")
     require("nix-store")
-    return {"ZAGI_NIXPKGS": str(STANDIN), "ZAGI_HOME": str(tmp_path / "zagi-home")}
+    yield {"ZAGI_NIXPKGS": str(STANDIN), "ZAGI_HOME": str(tmp_path / "zagi-home")}
+    drop_roots(tmp_path / "zagi-home")
 
 
 @pytest.fixture

@@ -24,3 +24,17 @@ def test_init_tree_bench_prints_floor_and_ratio() -> None:
     out = bench("bench/init_tree.py", "--files", "2000", "--runs", "2")
     assert "git ls-files | wc -l" in out and "zagi init --dry-run" in out
     assert "2004 files tracked by git" in out or "files tracked by git" in out
+
+
+def test_hook_bench_prints_per_prompt_cost_and_direnv_ratio() -> None:
+    require("direnv")
+    require("nix-store")
+    out = bench("bench/hook.py", "--prompts", "200", "--calls", "5", "--repeat", "1", "--no-mise")
+    assert "us/prompt" in out and "zagi enter + leave" in out
+    assert "direnv export bash" in out and "faster" in out
+
+
+def test_sync_bench_prints_ratio() -> None:
+    require("nix-store")
+    out = bench("bench/sync.py", "--runs", "3")
+    assert "zagi sync (cached)" in out and "x   target" in out

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import require, run_zagi, zagi_exe
-from tests.integration.conftest import STANDIN
+from tests.integration.conftest import STANDIN, drop_roots
 from tests.integration.shells import Shell
 
 pytestmark = pytest.mark.integration
@@ -21,7 +21,7 @@ VOLATILE = ("OLDPWD=", "_=", "PWD=")  # set by cd / by the shell for each comman
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]:
     """Projects shared by the tests: synced and allowed unless their name says otherwise."""
     for prog in ("bash", "zsh", "fish", "direnv", "strace", "nix-store"):
         require(prog)
@@ -44,7 +44,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for name in ("a", "a/nested", "b"):
         assert run_zagi("allow", cwd=base / name, env=env).code == 0
     assert run_zagi("lock", cwd=base / "unsynced", env=env, timeout=300).code == 0
-    return {"base": base, "home": base / "home"}
+    yield {"base": base, "home": base / "home"}
+    drop_roots(base / "home")
 
 
 def _env(world: dict[str, Path]) -> dict[str, str]:

@@ -116,7 +116,8 @@ def check_shells() -> list[Check]:
         except OSError:
             hooked = False
         out.append(Check(f"shell {shell}", "info",
-                         f"installed; zagi hook {'found' if hooked else 'not found'} in {rc}"))
+                         f"installed; zagi hook {'found' if hooked else 'not found'} in {rc}",
+                         None if hooked else f"zagi hook {shell} --install"))
     return out
 
 

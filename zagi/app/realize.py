@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nixgen import catalog as catalog_mod
-from zagi.app import locking
+from zagi.app import activate, locking
 from zagi.app.progress import Progress, Silent
 from zagi.app.project import Project
 from zagi.core import lock as lockfile
@@ -135,6 +135,9 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             data = dict(lk.data)
             data["systems"] = {**lk.data["systems"], system: {"out": out, "closure": closure}}
             lk = lockfile.write(project.lock, data)
+            # Only zagi's own bookkeeping changed, not what the env is: keep the user's trust.
+            if activate.is_allowed(project.root, env_id):
+                activate.allow_id(project.root, lk.env_id)
             env_id = lk.env_id
         _install(project, env_id, drv, out, lk, opts, closure)
         _mount(project, env_id, out)

@@ -17,6 +17,8 @@ def hook(
     shell: Annotated[str, typer.Argument(help="bash, zsh, fish or direnv.")],
     install: Annotated[bool, typer.Option("--install", help="Add it to the shell's rc file "
                                                             "(direnv: direnvrc).")] = False,
+    json: Json = False,
+    verbose: Verbose = False,
 ) -> None:
     """Print the hook that activates project envs on cd (eval "$(zagi hook bash)").
 
@@ -24,15 +26,23 @@ def hook(
     you have `zagi allow`ed, and restores your shell exactly when you leave.
     """
     from zagi.app import activate
+    from zagi.cli.output import emit_json
 
     if install:
         rc, added = activate.install(shell)
-        typer.echo(f"{'added the zagi hook to' if added else 'already in'} {rc}", err=True)
+        if json:
+            emit_json({"shell": shell, "rc_file": str(rc), "added": added})
+        else:
+            typer.echo(f"{'added the zagi hook to' if added else 'already in'} {rc}", err=True)
         return
-    typer.echo(activate.hook(shell), nl=False)
+    script = activate.hook(shell)
+    if json:
+        emit_json({"shell": shell, "script": script})
+    else:
+        typer.echo(script, nl=False)
 
 
-def allow(project: Dir = Path(), json: Json = False) -> None:
+def allow(project: Dir = Path(), json: Json = False, verbose: Verbose = False) -> None:
     """Trust this project: the shell hook will activate its current env."""
     from zagi.app import activate
     from zagi.app.project import find
@@ -46,7 +56,7 @@ def allow(project: Dir = Path(), json: Json = False) -> None:
         typer.echo(f"allowed {proj.root} (env {', '.join(i[:12] for i in ids)})")
 
 
-def deny(project: Dir = Path(), json: Json = False) -> None:
+def deny(project: Dir = Path(), json: Json = False, verbose: Verbose = False) -> None:
     """Revoke trust: the shell hook will no longer activate this project."""
     from zagi.app import activate
     from zagi.app.project import find
@@ -63,12 +73,14 @@ def deny(project: Dir = Path(), json: Json = False) -> None:
 def env(
     export: Annotated[str, typer.Option("--export", help="bash, zsh, fish or json.")] = "bash",
     project: Dir = Path(),
+    json: Annotated[bool, typer.Option("--json", help="Same as --export json.")] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Print the project's env activation, for scripts and agents: eval "$(zagi env)"."""
     from zagi.app import activate
     from zagi.app.project import find
 
-    typer.echo(activate.exports(find(project), export), nl=False)
+    typer.echo(activate.exports(find(project), "json" if json else export), nl=False)
 
 
 def _ready_env(project: Path, verbose: bool) -> dict[str, str]:
@@ -95,6 +107,8 @@ def _ready_env(project: Path, verbose: bool) -> dict[str, str]:
 def run(
     command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
     project: Dir = Path(),
+    json: Annotated[bool, typer.Option("--json", help="zagi's own errors as JSON; the "
+                                                      "command's output is untouched.")] = False,
     verbose: Verbose = False,
 ) -> None:
     """Run a command inside the project's env: zagi run -- make test
@@ -107,7 +121,11 @@ def run(
     replace_process(command, _ready_env(project, verbose))
 
 
-def shell(project: Dir = Path(), verbose: Verbose = False) -> None:
+def shell(
+    project: Dir = Path(),
+    json: Annotated[bool, typer.Option("--json", help="zagi's own errors as JSON.")] = False,
+    verbose: Verbose = False,
+) -> None:
     """Start your shell ($SHELL) inside the project's env; exit it to leave."""
     import os
 
@@ -116,3 +134,30 @@ def shell(project: Dir = Path(), verbose: Verbose = False) -> None:
     env = _ready_env(project, verbose)
     env["ZAGI_SHELL"] = "1"
     replace_process([os.environ.get("SHELL") or "/bin/bash"], env)
+
+
+def watch(
+    infer: Annotated[bool, typer.Option("--infer", help="Also re-run `zagi init --force` when "
+                                                        "version files or manifests change.")]
+    = False,
+    project: Dir = Path(),
+    json: Annotated[bool, typer.Option("--json", help="One JSON object per event on stderr.")]
+    = False,
+    verbose: Verbose = False,
+) -> None:
+    """Keep env.lock and the realized env in step with env.toml while you work (Ctrl-C stops).
+
+    The shell hook then always finds a ready env.
+    """
+    import json as _json
+
+    from zagi.app import watch as use
+    from zagi.app.project import find
+    from zagi.cli.output import setup_logging
+
+    setup_logging(verbose)
+
+    def say(msg: str) -> None:
+        typer.echo(_json.dumps({"watch": msg}) if json else f"zagi watch: {msg}", err=True)
+
+    use.watch(find(project), infer, say)

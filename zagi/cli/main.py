@@ -57,6 +57,7 @@ app.command("deny")(cmd_shell.deny)
 app.command("env")(cmd_shell.env)
 app.command("run", context_settings={"allow_interspersed_args": False})(cmd_shell.run)
 app.command("shell")(cmd_shell.shell)
+app.command("watch")(cmd_shell.watch)
 app.command("doctor")(cmd_doctor.doctor)
 
 
