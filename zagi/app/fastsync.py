@@ -63,7 +63,10 @@ def try_run(argv: list[str]) -> None:
     """`zagi run -- CMD...` on a realized env: exec CMD at once (returns only to fall back)."""
     if argv[:2] != ["run", "--"] or len(argv) < 3:
         return
-    found = realized(Path.cwd())
+    root = _project(Path.cwd())
+    if root is None or (root / ZAGI_DIR / "secrets.enc").exists():
+        return  # secrets need decrypting (pyrage): the full command does that
+    found = realized(root)
     env = run_env(found[0], dict(os.environ)) if found else None
     if env is None:
         return

@@ -83,7 +83,7 @@ def env(
     typer.echo(activate.exports(find(project), "json" if json else export), nl=False)
 
 
-def _ready_env(project: Path, verbose: bool) -> dict[str, str]:
+def ready_env(project: Path, verbose: bool) -> dict[str, str]:
     import os
 
     from zagi.app import fastsync, realize
@@ -116,9 +116,15 @@ def run(
     Syncs first if needed. The command replaces zagi (exec): its exit status and signals
     are the command's own, stdin and stdout untouched.
     """
+    from zagi.app import secrets
+    from zagi.app.project import find
     from zagi.core.proc import replace_process
 
-    replace_process(command, _ready_env(project, verbose))
+    env = ready_env(project, verbose)
+    values, note = secrets.for_run(find(project))
+    if note:
+        typer.echo(f"zagi: {note}", err=True)
+    replace_process(command, {**env, **values})
 
 
 def shell(
@@ -131,7 +137,7 @@ def shell(
 
     from zagi.core.proc import replace_process
 
-    env = _ready_env(project, verbose)
+    env = ready_env(project, verbose)
     env["ZAGI_SHELL"] = "1"
     replace_process([os.environ.get("SHELL") or "/bin/bash"], env)
 

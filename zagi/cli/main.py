@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from zagi import __version__
-from zagi.cli import cmd_catalog, cmd_doctor, cmd_edit, cmd_env, cmd_init, cmd_shell
+from zagi.cli import cmd_catalog, cmd_doctor, cmd_edit, cmd_env, cmd_init, cmd_secrets, cmd_shell
 from zagi.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ZagiError
 
 app = typer.Typer(
@@ -58,6 +58,8 @@ app.command("env")(cmd_shell.env)
 app.command("run", context_settings={"allow_interspersed_args": False})(cmd_shell.run)
 app.command("shell")(cmd_shell.shell)
 app.command("watch")(cmd_shell.watch)
+app.add_typer(cmd_secrets.app, name="secrets")
+app.command("agent", context_settings={"allow_interspersed_args": False})(cmd_secrets.agent)
 app.command("doctor")(cmd_doctor.doctor)
 
 
@@ -83,6 +85,10 @@ def run(argv: list[str]) -> int:
         return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
     except KeyboardInterrupt:
         return 130
+    except PermissionError as exc:  # the machine's permissions, not a zagi bug
+        render_error(ZagiError(f"permission denied: {exc.filename or exc}",
+                               hint="check the owner and mode of that path"), as_json)
+        return EXIT_FAILURE
     except Exception as exc:
         render_internal(exc, as_json, verbose)
         return EXIT_FAILURE

@@ -64,7 +64,9 @@ def run(
             input=input_text,
             stdin=None if input_text is not None else subprocess.DEVNULL,
             capture_output=True,
-            text=True,
+            # Output is not always text (git show of a binary file): decode losslessly.
+            encoding="utf-8",
+            errors="surrogateescape",
             timeout=timeout,
             check=False,
         )
@@ -97,7 +99,8 @@ def stream(
     log.debug("stream %s", argv[0])
     try:
         p = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, bufsize=1)
+                             stderr=subprocess.PIPE, encoding="utf-8", errors="surrogateescape",
+                             bufsize=1)
     except FileNotFoundError as exc:
         raise ZagiError(f"{argv[0]}: program not found", hint="run `zagi doctor`") from exc
     assert p.stdout is not None and p.stderr is not None
@@ -136,3 +139,58 @@ def replace_process(argv: Sequence[str], env: Mapping[str, str]) -> NoReturn:
     except PermissionError:
         sys.stderr.write(f"zagi: {argv[0]}: permission denied\n")
         raise SystemExit(126) from None
+
+
+def run_isolated(argv: Sequence[str], env: Mapping[str, str], masks: list[Path]) -> int:
+    """Run argv in new mount + PID namespaces with `masks` hidden; return its exit code.
+
+    Layout (like `unshare --fork --pid --mount-proc` plus tini): this process unshares
+    and masks, forks PID 1 of the new namespace, which mounts a fresh /proc and forks
+    the command; PID 1 forwards signals to it and reaps. Exit codes follow the shell:
+    the command's own, 128+N when killed by signal N, 127 if it does not exist.
+    """
+    import signal
+
+    from zagi.core import sandbox
+
+    sandbox.enter(masks)
+    log.debug("isolated exec %s", argv[0])
+    init = os.fork()
+    if init == 0:  # PID 1 inside the namespace
+        code = 1
+        try:
+            sandbox.mount_proc()
+            code = _init(argv, env)
+        except BaseException as exc:
+            sys.stderr.write(f"zagi agent: {exc}\n")
+        os._exit(code)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, lambda s, _f: os.kill(init, s))
+    _, status = os.waitpid(init, 0)
+    return _exit_code(status)
+
+
+def _init(argv: Sequence[str], env: Mapping[str, str]) -> int:
+    import signal
+
+    child = os.fork()
+    if child == 0:
+        try:
+            os.execvpe(argv[0], list(argv), dict(env))  # noqa: S606 - argv, never a shell string
+        except FileNotFoundError:
+            sys.stderr.write(f"zagi: {argv[0]}: command not found in the env or on PATH\n")
+            os._exit(127)
+        except OSError as exc:
+            sys.stderr.write(f"zagi: {argv[0]}: {exc.strerror}\n")
+            os._exit(126)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+        signal.signal(sig, lambda s, _f: os.kill(child, s))
+    while True:  # reap everything; leave when the command itself is done
+        pid, status = os.waitpid(-1, 0)
+        if pid == child:
+            return _exit_code(status)
+
+
+def _exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code

@@ -49,12 +49,16 @@ def realized_out(env_id: str) -> str | None:
 
 
 def touch_last_used(env_id: str) -> None:
+    """Best effort: a read-only or shared ZAGI_HOME must not fail the command that uses it."""
     p = env_dir(env_id) / "last-used"
     try:
         os.utime(p)
     except FileNotFoundError:
-        p.parent.mkdir(parents=True, exist_ok=True)
-        p.touch()
+        with contextlib.suppress(OSError):
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.touch()
+    except OSError:
+        pass
 
 
 def note_project(env_id: str, project: Path) -> None:
