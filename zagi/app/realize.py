@@ -17,6 +17,8 @@ from typing import Any
 
 from nixgen import catalog as catalog_mod
 from zagi.app import activate, locking
+from zagi.app import caches as cache_mod
+from zagi.app.caches import CacheConfig
 from zagi.app.progress import Progress, Silent
 from zagi.app.project import Project
 from zagi.core import lock as lockfile
@@ -34,6 +36,8 @@ class SyncResult:
     built: list[str] = field(default_factory=list)
     fetched: list[str] = field(default_factory=list)
     ms: float = 0.0
+    source: str | None = None  # the binary cache the env came from, if any
+    notes: list[str] = field(default_factory=list)  # caches skipped and why
 
 
 @contextlib.contextmanager
@@ -99,9 +103,34 @@ def _mount(project: Project, env_id: str, out: str) -> None:
     atomic_write(project.zagi_dir / ".synced", f"{env_id}\n{digest}\n")
 
 
+def _realise(drv: str, out: str, env_id: str, entry: dict[str, Any] | None, opts: nix.Options,
+             caches: CacheConfig | None, progress: Progress,
+             notes: list[str]) -> tuple[list[str], list[str], str | None]:
+    """Fetch from a cache that has the env (signatures checked first), else build."""
+    offer = None
+    closure = [r["path"] for r in entry.get("closure", [])] if entry else []
+    if caches and closure and not nix.is_valid(out):
+        offer = cache_mod.find(env_id, closure, caches, notes)
+    use = cache_mod.options(offer, caches) if offer and caches else opts
+    built, fetched = nix.would_build(drv, use)
+    progress.plan(len(built), len(fetched))
+    try:
+        nix.realise(drv, use, on_event=progress.event)
+    except nix.NixError as exc:
+        if offer is None:
+            raise
+        notes.append(f"fetching from {offer.source} failed ({exc.message}); building instead")
+        built, fetched = nix.would_build(drv, opts)
+        progress.plan(len(built), len(fetched))
+        nix.realise(drv, opts, on_event=progress.event)
+        offer = None
+    return built, fetched, offer.source if offer else None
+
+
 def sync(project: Project, opts: nix.Options, frozen: bool = False,
-         progress: Progress | None = None) -> SyncResult:
+         progress: Progress | None = None, caches: CacheConfig | None = None) -> SyncResult:
     progress = progress or Silent()
+    notes: list[str] = []
     t0 = time.perf_counter()
     with project_lock(project):
         relocked = False
@@ -127,9 +156,7 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             raise BadInput(f"the lock says the env is {entry['out']} but evaluating it gives "
                            f"{out}: the package set differs from the one locked",
                            file=str(project.lock), hint="run `zagi lock` to relock")
-        built, fetched = nix.would_build(drv, opts)
-        progress.plan(len(built), len(fetched))
-        nix.realise(drv, opts, on_event=progress.event)
+        built, fetched, source = _realise(drv, out, env_id, entry, opts, caches, progress, notes)
         closure = _verify(lk, system, out)
         if entry is None and not frozen:  # first build on this system: record it
             data = dict(lk.data)
@@ -142,4 +169,4 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
         _install(project, env_id, drv, out, lk, opts, closure)
         _mount(project, env_id, out)
         return SyncResult(env_id, out, False, relocked, pre_built + built, fetched,
-                          (time.perf_counter() - t0) * 1000)
+                          (time.perf_counter() - t0) * 1000, source, notes)

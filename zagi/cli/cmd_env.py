@@ -65,9 +65,18 @@ def lock(
               markup=False)
 
 
+Caches = Annotated[list[str] | None, typer.Option(
+    "--cache", metavar="URL", help="A binary cache to fetch from (repeatable): file:///dir, "
+                                   "s3://bucket?endpoint=..., https://...")]
+Trust = Annotated[list[str] | None, typer.Option(
+    "--trust", metavar="KEY", help="A public key whose signatures to accept (repeatable).")]
+
+
 def sync(
     frozen: Annotated[bool, typer.Option("--frozen", help="Never relock: fail if env.lock is "
                                                           "missing or stale (for CI).")] = False,
+    cache: Caches = None,
+    trust: Trust = None,
     project: Dir = Path(),
     json: Json = False,
     verbose: Verbose = False,
@@ -76,30 +85,47 @@ def sync(
     at .zagi/env. Relocks first if env.toml changed, unless --frozen."""
     import time
 
-    from zagi.app import realize
     from zagi.app.project import find
-    from zagi.cli.output import console, emit_json, setup_logging
-    from zagi.core import nix
+    from zagi.cli.output import setup_logging
 
     setup_logging(verbose)
     t0 = time.perf_counter()
-    proj = find(project)
+    report_sync(find(project), frozen, cache or [], trust or [], json, t0)
+
+
+def report_sync(proj: object, frozen: bool, cache: list[str], trust: list[str], json: bool,
+                t0: float) -> object:
+    """Run sync with progress and print the outcome (shared by `zagi sync` and `zagi clone`)."""
+    import time
+
+    from zagi.app import caches, realize
+    from zagi.app.project import Project
+    from zagi.cli.output import console, emit_json
+    from zagi.core import nix
+
+    assert isinstance(proj, Project)
     with _BuildProgress(console(stderr=True)) as bar:
-        res = realize.sync(proj, nix.Options(), frozen=frozen, progress=bar)
+        res = realize.sync(proj, nix.Options(), frozen=frozen, progress=bar,
+                           caches=caches.configured(proj, cache, trust))
     ms = (time.perf_counter() - t0) * 1000
+    for note in res.notes:
+        console(stderr=True).print(f"note: {note}", markup=False, highlight=False)
     if json:
         emit_json({"env_id": res.env_id, "out": res.out, "cached": res.cached,
-                   "relocked": res.relocked, "built": res.built, "ms": round(ms, 1)})
-        return
+                   "relocked": res.relocked, "built": res.built, "fetched": res.fetched,
+                   "source": res.source, "notes": res.notes, "ms": round(ms, 1)})
+        return res
     con = console()
     if res.relocked:
         con.print("env.toml changed: relocked", markup=False)
-    if res.cached:
-        con.print(f"Resolving env... cached ({ms:.0f} ms)", markup=False)
+    if res.cached or not res.built:  # "cached" = nothing had to be built
+        where = f" from {res.source}" if res.source else ""
+        con.print(f"Resolving env... cached ({ms:.0f} ms){where}", markup=False, highlight=False)
     else:
-        con.print(f"Resolving env... built {len(res.built)} derivation(s), fetched "
-                  f"{len(res.fetched)} path(s) ({ms:.0f} ms)", markup=False)
+        con.print(f"Resolving env... built ({ms / 1000:.1f} s: {len(res.built)} derivation(s), "
+                  f"{len(res.fetched)} fetched)", markup=False)
     con.print(f".zagi/env -> {res.out}", markup=False, highlight=False)
+    return res
 
 
 def envs(json: Json = False, verbose: Verbose = False) -> None:

@@ -12,7 +12,16 @@ from typing import Annotated
 import typer
 
 from zagi import __version__
-from zagi.cli import cmd_catalog, cmd_doctor, cmd_edit, cmd_env, cmd_init, cmd_secrets, cmd_shell
+from zagi.cli import (
+    cmd_cache,
+    cmd_catalog,
+    cmd_doctor,
+    cmd_edit,
+    cmd_env,
+    cmd_init,
+    cmd_secrets,
+    cmd_shell,
+)
 from zagi.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ZagiError
 
 app = typer.Typer(
@@ -59,6 +68,9 @@ app.command("run", context_settings={"allow_interspersed_args": False})(cmd_shel
 app.command("shell")(cmd_shell.shell)
 app.command("watch")(cmd_shell.watch)
 app.add_typer(cmd_secrets.app, name="secrets")
+app.add_typer(cmd_cache.keys_app, name="keys")
+app.command("publish")(cmd_cache.publish)
+app.command("clone")(cmd_cache.clone)
 app.command("agent", context_settings={"allow_interspersed_args": False})(cmd_secrets.agent)
 app.command("doctor")(cmd_doctor.doctor)
 

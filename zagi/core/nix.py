@@ -205,3 +205,16 @@ def would_build(drv: str, opts: Options) -> tuple[list[str], list[str]]:
         else:
             bucket = None
     return built, fetched
+
+
+def references(paths: list[str]) -> dict[str, list[str]]:
+    """Direct references of each store path (full paths)."""
+    out: dict[str, list[str]] = {}
+    for p in paths:
+        out[p] = sorted(_run(["nix-store", "--query", "--references", p], "nix-store").split())
+    return out
+
+
+def deriver(path: str) -> str | None:
+    d = _run(["nix-store", "--query", "--deriver", path], "nix-store").strip()
+    return None if not d or d == "unknown-deriver" else d
