@@ -107,6 +107,9 @@ def _compress(path: str, expect: dict[str, Any], tmp: Path) -> tuple[Path, nar.N
 
 
 def _topological(paths: list[str], refs: dict[str, list[str]]) -> list[str]:
+    """`paths` ordered so each comes after its references among `paths` (the others are
+    already in the cache)."""
+    wanted = set(paths)
     done: set[str] = set()
     order: list[str] = []
 
@@ -115,7 +118,7 @@ def _topological(paths: list[str], refs: dict[str, list[str]]) -> list[str]:
             return
         done.add(p)
         for r in refs.get(p, []):
-            if r != p:
+            if r != p and r in wanted:
                 visit(r)
         order.append(p)
 

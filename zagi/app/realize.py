@@ -112,17 +112,28 @@ def _realise(drv: str, out: str, env_id: str, entry: dict[str, Any] | None, opts
     if caches and closure and not nix.is_valid(out):
         offer = cache_mod.find(env_id, closure, caches, notes)
     use = cache_mod.options(offer, caches) if offer and caches else opts
-    built, fetched = nix.would_build(drv, use)
-    progress.plan(len(built), len(fetched))
+    planned, fetched = nix.would_build(drv, use)
+    progress.plan(len(planned), len(fetched))
+    built: list[str] = []  # what Nix really built, from its own events (not the plan)
+
+    def event(kind: str, path: str) -> None:
+        if kind == "build":
+            built.append(path)
+        progress.event(kind, path)
+
     try:
-        nix.realise(drv, use, on_event=progress.event)
+        nix.realise(drv, use, on_event=event)
     except nix.NixError as exc:
         if offer is None:
             raise
         notes.append(f"fetching from {offer.source} failed ({exc.message}); building instead")
-        built, fetched = nix.would_build(drv, opts)
-        progress.plan(len(built), len(fetched))
-        nix.realise(drv, opts, on_event=progress.event)
+        planned, fetched = nix.would_build(drv, opts)
+        progress.plan(len(planned), len(fetched))
+        nix.realise(drv, opts, on_event=event)
+        offer = None
+    if offer and built:  # Nix could not fetch some paths and built them itself
+        notes.append(f"{offer.source} did not deliver {len(built)} path(s) (missing or damaged "
+                     "NARs); they were built instead")
         offer = None
     return built, fetched, offer.source if offer else None
 

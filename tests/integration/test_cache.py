@@ -1,0 +1,233 @@
+"""Publishing to binary caches and cloning from them: file:// and S3 (moto over HTTP), real Nix."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require, zagi_exe
+from tests.integration.conftest import S3_ENV, STANDIN, drop_roots, new_bucket
+from zagi.core import nar
+
+pytestmark = pytest.mark.integration
+
+# Candidate envs for "machine B starts without these paths": the first whose whole closure
+# can be deleted from the shared store (other envs on the machine may keep some alive).
+CANDIDATES = [
+    '[tools]\nzig = "0.12"\n[system]\npackages = ["sqlite"]\n',
+    '[tools]\nzig = "0.12"\nuv = "0.1"\n',
+    '[tools]\ngo = "1.21"\nuv = "0.1"\n',
+    '[tools]\npython = "3.11"\nzig = "0.12"\n',
+    '[tools]\nnode = "18"\nuv = "0.1"\n',
+    '[tools]\npython = "3.11"\n[system]\npackages = ["openssl"]\n',
+]
+
+
+class Machine:
+    def __init__(self, home: Path) -> None:
+        self.home = home
+        self.env = {**os.environ, **S3_ENV, "ZAGI_HOME": str(home), "ZAGI_NIXPKGS": str(STANDIN),
+                    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+                    "GIT_COMMITTER_EMAIL": "t@t"}
+
+    def z(self, *args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+        cp = subprocess.run([zagi_exe(), *args], cwd=cwd, env=self.env, capture_output=True,
+                            text=True, timeout=300)
+        if check:
+            assert cp.returncode == 0, f"zagi {args}: {cp.returncode}\n{cp.stdout}\n{cp.stderr}"
+        return cp
+
+
+def _delete_closure(closure: list[str], out: str) -> bool:
+    """Remove the paths from the store, and any unrooted garbage that refers to them.
+
+    Nix refuses to delete a path while anything refers to it, even garbage, and it
+    refuses anything that is rooted: only garbage and these paths go, one at a time,
+    in passes until nothing more can be deleted.
+    """
+    doomed: set[str] = set()
+    for p in closure:
+        if Path(p).exists():
+            doomed.update(subprocess.run(["nix-store", "--query", "--referrers-closure", p],
+                                         capture_output=True, text=True).stdout.split())
+    for _ in range(len(doomed) + 1):
+        progress = False
+        for p in sorted(doomed):
+            if Path(p).exists() and subprocess.run(["nix-store", "--delete", p],
+                                                   capture_output=True).returncode == 0:
+                progress = True
+        if not progress:
+            break
+    return not any(Path(p).exists() for p in closure)
+
+
+def _why_alive(paths: list[str]) -> str:
+    for p in paths:
+        if Path(p).exists():
+            roots = subprocess.run(["nix-store", "--query", "--roots", p], capture_output=True,
+                                   text=True).stdout.strip()
+            return f"{p} is kept by: {roots or 'a referrer'}"
+    return ""
+
+
+def published_repo(tmp_path: Path, cache_url: str) -> tuple[Path, str, dict[str, object]]:
+    """Machine A: a git repo with .zagi/, synced and published; its paths then deleted."""
+    require("nix-store")
+    require("git")
+    a = Machine(tmp_path / "machine-a")
+    pub = a.z("keys", "generate", "test-cache-1", cwd=tmp_path).stdout.strip()
+    why = ""
+    for n, spec in enumerate(CANDIDATES):
+        drop_roots(a.home)
+        repo = tmp_path / f"repo{n}"
+        (repo / ".zagi").mkdir(parents=True)
+        (repo / ".zagi" / "env.toml").write_text(spec)
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        a.z("sync", cwd=repo)
+        a.z("publish", "--to", cache_url, cwd=repo)
+        (repo / ".zagi" / "config.toml").write_text(
+            f'[cache]\nurls = ["{cache_url}"]\npublic_keys = ["{pub}"]\n')
+        subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+        subprocess.run(["git", "-C", str(repo), "commit", "-qm", "env"], check=True, env=a.env)
+        lock = json.loads((repo / ".zagi" / "env.lock").read_text())
+        entry = next(iter(lock["systems"].values()))
+        drop_roots(a.home)
+        closure = [p["path"] for p in entry["closure"]]
+        if _delete_closure(closure, entry["out"]):
+            return repo, pub, entry
+        why = _why_alive(closure)
+    pytest.fail(f"every candidate env is kept alive on this machine; e.g. {why}")
+
+
+@pytest.mark.parametrize("backend", ["file", "s3"])
+def test_clone_is_a_download_not_a_build(tmp_path: Path, backend: str,
+                                         request: pytest.FixtureRequest) -> None:
+    if backend == "s3":
+        endpoint = request.getfixturevalue("s3_server")
+        url = f"s3://{new_bucket(endpoint)}/envs-cache?endpoint={endpoint}&region=us-east-1"
+    else:
+        url = f"file://{tmp_path / 'cache'}"
+    repo, _pub, entry = published_repo(tmp_path, url)
+    b = Machine(tmp_path / "machine-b")
+    ran = b.z("clone", "--json", str(repo), str(tmp_path / "clone"), cwd=tmp_path)
+    data = json.loads(ran.stdout)
+    assert data["built"] == []                      # nothing was built...
+    assert data["source"] == url                    # ...it came from the cache
+    assert len(data["fetched"]) == len(entry["closure"])  # type: ignore[arg-type]
+    assert "Cloning... done" in ran.stderr
+    assert (tmp_path / "clone" / ".zagi" / "env").readlink() == Path(str(entry["out"]))
+    human = Machine(tmp_path / "machine-c")
+    drop_roots(b.home)
+    assert _delete_closure([p["path"] for p in entry["closure"]], str(entry["out"]))  # type: ignore[index]
+    said = human.z("clone", str(repo), str(tmp_path / "clone2"), cwd=tmp_path)
+    assert "Resolving env... cached (" in said.stdout
+    drop_roots(human.home)
+
+
+def test_plain_nix_reads_the_cache(tmp_path: Path) -> None:
+    url = f"file://{tmp_path / 'cache'}"
+    _repo, pub, entry = published_repo(tmp_path, url)
+    out = str(entry["out"])
+    copied = subprocess.run(["nix", "--extra-experimental-features", "nix-command", "copy",
+                             "--from", url, out, "--option", "trusted-public-keys", pub],
+                            capture_output=True, text=True)
+    assert copied.returncode == 0, copied.stderr
+    assert all(Path(p["path"]).exists() for p in entry["closure"])  # type: ignore[index,union-attr]
+    assert _delete_closure([p["path"] for p in entry["closure"]], out)  # type: ignore[index,union-attr]
+    sub = subprocess.run(["nix-store", "--realise", out, "--option", "substituters", url,
+                          "--option", "trusted-public-keys", pub], capture_output=True, text=True)
+    assert sub.returncode == 0 and "copying path" in sub.stderr, sub.stderr
+    # ...and refuses it without our key: our signatures are what Nix checks.
+    assert _delete_closure([p["path"] for p in entry["closure"]], out)  # type: ignore[index,union-attr]
+    other = nar.SecretKey.generate("someone-else-1").public()
+    refused = subprocess.run(["nix", "--extra-experimental-features", "nix-command", "copy",
+                              "--from", url, out, "--option", "trusted-public-keys", other],
+                             capture_output=True, text=True)
+    assert refused.returncode != 0 and "valid signature" in refused.stderr
+
+
+@pytest.mark.parametrize("damage", ["untrusted-key", "tampered-narinfo", "missing-nar",
+                                    "truncated-nar"])
+def test_bad_caches_are_refused_and_the_env_is_built(tmp_path: Path, damage: str) -> None:
+    cache = tmp_path / "cache"
+    repo, pub, entry = published_repo(tmp_path, f"file://{cache}")
+    out = str(entry["out"])
+    narinfo = cache / (out.removeprefix("/nix/store/")[:32] + ".narinfo")
+    text = narinfo.read_text()
+    nar_file = cache / next(ln.split(": ")[1] for ln in text.splitlines() if ln.startswith("URL:"))
+    if damage == "untrusted-key":
+        cfg = repo / ".zagi" / "config.toml"
+        cfg.write_text(cfg.read_text().replace(pub, nar.SecretKey.generate("other-1").public()))
+    elif damage == "tampered-narinfo":
+        narinfo.write_text(text.replace("NarSize: ", "NarSize: 1"))
+    elif damage == "missing-nar":
+        nar_file.unlink()
+    else:
+        nar_file.write_bytes(nar_file.read_bytes()[:10])
+    b = Machine(tmp_path / "machine-b")
+    ran = b.z("sync", "--json", cwd=repo)
+    data = json.loads(ran.stdout)
+    assert data["source"] is None and data["built"], "it must fall back to building"
+    notes = " ".join(data["notes"])
+    if damage in ("untrusted-key", "tampered-narinfo"):
+        named = [p["path"] for p in entry["closure"] if p["path"] in notes]  # type: ignore[index,union-attr]
+        assert named and "not by a trusted key" in notes and str(cache) in notes
+    else:
+        assert "building instead" in notes or "were built instead" in notes
+    # The store is sound: the built env matches the lock, and its tool runs.
+    verify = subprocess.run(["nix-store", "--verify-path", out], capture_output=True)
+    assert verify.returncode == 0
+    drop_roots(b.home)
+
+
+def test_storage_conditional_writes(tmp_path: Path, s3_server: str) -> None:
+    from zagi.core.storage import open_url
+
+    os.environ.update(S3_ENV)
+    urls = [f"file://{tmp_path / 'dir'}",
+            f"s3://{new_bucket(s3_server)}/p?endpoint={s3_server}&region=us-east-1"]
+    for url in urls:
+        st = open_url(url)
+        assert st.get("refs/latest") is None
+        assert st.put_if_absent("refs/latest", b"one") is True
+        assert st.put_if_absent("refs/latest", b"two") is False  # no lost update
+        got = st.get_etag("refs/latest")
+        assert got is not None and got[0] == b"one"
+        assert st.put_if_match("refs/latest", b"three", got[1]) is True
+        assert st.put_if_match("refs/latest", b"four", got[1]) is False  # stale etag
+        assert st.get("refs/latest") == b"three"
+        big = tmp_path / "big.bin"
+        big.write_bytes(os.urandom(9 << 20))  # above the multipart threshold
+        st.put_file("nar/big", big)
+        assert st.get("nar/big") == big.read_bytes()
+        assert sorted(st.list("refs")) == ["refs/latest"]
+
+
+def test_concurrent_publishers_leave_a_consistent_cache(tmp_path: Path) -> None:
+    require("nix-store")
+    cache = tmp_path / "cache"
+    a = Machine(tmp_path / "a")
+    a.z("keys", "generate", "k-1", cwd=tmp_path)
+    repos = []
+    for n, spec in enumerate(['[tools]\nnode = "20"\n[system]\npackages = ["libpq"]\n',
+                              '[tools]\nnode = "20"\n[system]\npackages = ["libpq", "sqlite"]\n']):
+        r = tmp_path / f"r{n}"
+        (r / ".zagi").mkdir(parents=True)
+        (r / ".zagi" / "env.toml").write_text(spec)
+        a.z("sync", cwd=r)
+        repos.append(r)
+    procs = [subprocess.Popen([zagi_exe(), "publish", "--to", f"file://{cache}"], cwd=r,
+                              env=a.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for r in repos for _ in range(2)]
+    assert [p.wait(timeout=300) for p in procs] == [0, 0, 0, 0]
+    for info_file in cache.glob("*.narinfo"):
+        info = dict(ln.split(": ", 1) for ln in info_file.read_text().splitlines() if ": " in ln)
+        assert (cache / info["URL"]).exists(), f"{info_file.name}: its NAR is missing"
+        for ref in info.get("References", "").split():
+            assert (cache / f"{ref[:32]}.narinfo").exists(), f"{info_file.name}: {ref} missing"
+    assert len(list((cache / "envs").glob("*.json"))) == 2
+    drop_roots(a.home)
