@@ -14,7 +14,8 @@ from tests.conftest import Ran, run_zagi
 COMMANDS = ["init", "add", "remove", "lock", "sync", "envs", "gc", "catalog search",
             "catalog update", "hook", "allow", "deny", "env", "run", "shell", "watch",
             "secrets init", "secrets set", "secrets ls", "secrets get", "secrets rm",
-            "secrets check", "secrets recipients add", "agent", "doctor"]
+            "secrets check", "secrets recipients add", "agent", "keys generate", "keys list",
+            "publish", "clone", "doctor"]
 
 
 @pytest.mark.parametrize("cmd", [[], *(c.split() for c in COMMANDS)])

@@ -231,3 +231,13 @@ def test_concurrent_publishers_leave_a_consistent_cache(tmp_path: Path) -> None:
             assert (cache / f"{ref[:32]}.narinfo").exists(), f"{info_file.name}: {ref} missing"
     assert len(list((cache / "envs").glob("*.json"))) == 2
     drop_roots(a.home)
+
+
+def test_the_readme_demo_runs(tmp_path: Path) -> None:
+    require("nix-store")
+    env = {**os.environ, "ZAGI": zagi_exe(), "TMPDIR": str(tmp_path)}
+    cp = subprocess.run(["bash", "scripts/demo.sh"], cwd=Path(__file__).parents[2], env=env,
+                        capture_output=True, text=True, timeout=300)
+    assert cp.returncode == 0, cp.stdout + cp.stderr
+    assert "Resolving env... cached (" in cp.stdout
+    assert cp.stdout.strip().endswith("v22.2.0")

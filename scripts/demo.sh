@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The main job on the embedded defaults, offline, in seconds:
+#   a maintainer's machine infers, locks, builds and publishes the env of a repo to the
+#   local directory cache; a fresh machine (a new ZAGI_HOME) runs `zagi clone` and gets
+#   the env as a download ("cached"), then runs the locked tool.
+# Uses the stand-in nixpkgs (fixtures/nixpkgs) and the real Nix on this machine.
+set -euo pipefail
+repo_root=$(cd "$(dirname "$0")/.." && pwd)
+zagi=${ZAGI:-$repo_root/.venv/bin/zagi}
+export ZAGI_NIXPKGS=$repo_root/fixtures/nixpkgs
+work=$(mktemp -d "${TMPDIR:-/tmp}/zagi-demo.XXXXXX")
+trap 'rm -rf "$work/maintainer/roots" "$work/user/roots"; rm -rf "$work"' EXIT
+git_id=(-c user.name=demo -c user.email=demo@example.org)
+
+echo "== maintainer: zagi init, sync, publish"
+export ZAGI_HOME=$work/maintainer
+cp -r "$repo_root/fixtures/demo" "$work/app"
+cd "$work/app" && git init -q && git "${git_id[@]}" add -A && git "${git_id[@]}" commit -qm app
+"$zagi" init >/dev/null
+"$zagi" sync
+key=$("$zagi" keys generate demo-cache-1 2>/dev/null)
+"$zagi" publish                      # to the local cache: file://$ZAGI_HOME/cache
+printf '[cache]\nurls = ["file://%s/cache"]\npublic_keys = ["%s"]\n' "$ZAGI_HOME" "$key" \
+  > .zagi/config.toml
+git "${git_id[@]}" add -A && git "${git_id[@]}" commit -qm "zagi env"
+
+echo "== a fresh machine: zagi clone"
+export ZAGI_HOME=$work/user
+cd "$work"
+"$zagi" clone "$work/app" clone
+"$zagi" run -C clone -- node --version
