@@ -38,3 +38,16 @@ def test_sync_bench_prints_ratio() -> None:
     require("nix-store")
     out = bench("bench/sync.py", "--runs", "3")
     assert "zagi sync (cached)" in out and "x   target" in out
+
+
+def test_cache_bench_prints_throughput_and_ratios() -> None:
+    require("nix-store")
+    out = bench("bench/cache.py", "--mb", "8")
+    assert "zagi publish file://" in out and "MB/s" in out and "x the time" in out
+
+
+def test_publish_soak_stays_consistent() -> None:
+    """The crash-safety soak, at a smaller count in CI (the full run is 50 trials)."""
+    require("nix-store")
+    out = bench("bench/soak_publish.py", "--trials", "8", "--mb", "16")
+    assert "0 inconsistent caches" in out and "PASS crash safety" in out

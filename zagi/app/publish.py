@@ -83,6 +83,8 @@ def _compress(path: str, expect: dict[str, Any], tmp: Path) -> tuple[Path, nar.N
     out = tmp / f"{base}.nar.zst"
     nar_h, file_h = hashlib.sha256(), hashlib.sha256()
     size = file_size = 0
+    # Single-threaded per path: several paths upload at once, and zstd's own threads only
+    # oversubscribed two cores (bench/cache.py).
     comp = zstandard.ZstdCompressor(level=3).compressobj()
     with out.open("wb") as fh:
         for chunk in itertools.chain(nar.dump(Path(path)), [None]):  # None: flush
