@@ -51,3 +51,10 @@ def test_publish_soak_stays_consistent() -> None:
     require("nix-store")
     out = bench("bench/soak_publish.py", "--trials", "8", "--mb", "16")
     assert "0 inconsistent caches" in out and "PASS crash safety" in out
+
+
+def test_clone_bench_reports_resolution_minus_git() -> None:
+    require("nix-store")
+    require("git")
+    out = bench("bench/clone.py", "--runs", "1")
+    assert "of which git clone" in out and "0 built" in out

@@ -115,6 +115,17 @@ def clone(
         else:
             con.print(msg, markup=False)
         return
+    if json:  # one JSON object: the sync report plus how long git clone took
+        import contextlib
+        import io
+        import json as _json
+
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            report_sync(proj, False, cache or [], trust or [], True, time.perf_counter())
+        emit_json({**_json.loads(buf.getvalue()), "dir": str(dest_dir),
+                   "clone_ms": round(clone_ms, 1)})
+        return
     res = report_sync(proj, False, cache or [], trust or [], json, time.perf_counter())
     if not json:
         con.print(f"Next: cd {dest_dir} && zagi allow   (or: zagi run -C {dest_dir} -- <command>)",
