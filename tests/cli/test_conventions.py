@@ -15,7 +15,7 @@ COMMANDS = ["init", "add", "remove", "lock", "sync", "envs", "gc", "catalog sear
             "catalog update", "hook", "allow", "deny", "env", "run", "shell", "watch",
             "secrets init", "secrets set", "secrets ls", "secrets get", "secrets rm",
             "secrets check", "secrets recipients add", "agent", "keys generate", "keys list",
-            "publish", "clone", "doctor"]
+            "publish", "clone", "cache serve", "doctor"]
 
 
 @pytest.mark.parametrize("cmd", [[], *(c.split() for c in COMMANDS)])

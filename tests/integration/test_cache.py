@@ -241,3 +241,71 @@ def test_the_readme_demo_runs(tmp_path: Path) -> None:
     assert cp.returncode == 0, cp.stdout + cp.stderr
     assert "Resolving env... cached (" in cp.stdout
     assert cp.stdout.strip().endswith("v22.2.0")
+
+
+def test_cachix_push_api_and_http_serving(tmp_path: Path) -> None:
+    import hashlib
+
+    import httpx
+
+    require("nix-store")
+    EMPTY_FILE_HASH = nar.nix32(hashlib.sha256(b"").digest())
+    store_dir = tmp_path / "served"
+    env = {**os.environ, "ZAGI_HOME": str(tmp_path / "server-home"), "ZAGI_CACHE_TOKEN": "s3cret"}
+    server = subprocess.Popen([zagi_exe(), "cache", "serve", "--from", f"file://{store_dir}",
+                               "--port", "0", "--name", "team", "--json"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout is not None
+        info = json.loads(server.stdout.readline())
+        http, push = info["url"], info["push"]
+        a = Machine(tmp_path / "machine-a")
+        pub = a.z("keys", "generate", "team-1", cwd=tmp_path).stdout.strip()
+        repo = tmp_path / "repo"
+        (repo / ".zagi").mkdir(parents=True)
+        (repo / ".zagi" / "env.toml").write_text('[tools]\nnode = "18"\n[system]\npackages = ["sqlite"]\n')
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        a.z("sync", cwd=repo)
+        denied = a.z("publish", "--to", push, cwd=repo, check=False)
+        assert denied.returncode == 1 and "401" in denied.stderr  # no token: refused
+        a.env["ZAGI_CACHE_TOKEN"] = "s3cret"
+        pushed = json.loads(a.z("publish", "--to", push, "--json", cwd=repo).stdout)
+        lock = json.loads((repo / ".zagi" / "env.lock").read_text())
+        entry = next(iter(lock["systems"].values()))
+        assert len(pushed["uploaded"]) == len(entry["closure"])
+        again = json.loads(a.z("publish", "--to", push, "--json", cwd=repo).stdout)
+        assert again["uploaded"] == [] and again["skipped"] == len(entry["closure"])
+        assert httpx.get(f"{http}/nix-cache-info").status_code == 200
+        # The server keeps the cache consistent: a narinfo whose reference is absent is refused.
+        start = httpx.post(f"{http}/api/v1/cache/team/multipart-nar",
+                           headers={"Authorization": "Bearer s3cret"}).json()
+        bad = httpx.post(f"{http}/api/v1/cache/team/multipart-nar/{start['narId']}/complete",
+                         params={"uploadId": start["uploadId"]},
+                         headers={"Authorization": "Bearer s3cret"},
+                         json={"parts": [], "narInfoCreate": {
+                             "cStoreHash": "a" * 32, "cStoreSuffix": "x", "cNarHash": "sha256:0",
+                             "cNarSize": 1, "cFileHash": EMPTY_FILE_HASH,
+                             "cFileSize": 0, "cReferences": ["b" * 32 + "-missing"]}})
+        assert bad.status_code == 409 and "references" in bad.text
+        drop_roots(a.home)
+        closure = [p["path"] for p in entry["closure"]]
+        if not _delete_closure(closure, entry["out"]):
+            pytest.fail(f"cannot empty the store for machine B: {_why_alive(closure)}")
+        # Plain Nix reads the served cache over HTTP...
+        sub = subprocess.run(["nix-store", "--realise", entry["out"], "--option", "substituters",
+                              http, "--option", "trusted-public-keys", pub,
+                              "--option", "narinfo-cache-negative-ttl", "0"],
+                             capture_output=True, text=True)
+        assert sub.returncode == 0 and "copying path" in sub.stderr, sub.stderr
+        assert _delete_closure(closure, entry["out"])
+        # ...and so does zagi: a clone on machine B is a download.
+        (repo / ".zagi" / "config.toml").write_text(f'[cache]\nurls = ["{http}"]\npublic_keys = ["{pub}"]\n')
+        subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+        subprocess.run(["git", "-C", str(repo), "commit", "-qm", "env"], check=True, env=a.env)
+        b = Machine(tmp_path / "machine-b")
+        data = json.loads(b.z("clone", "--json", str(repo), str(tmp_path / "clone"), cwd=tmp_path).stdout)
+        assert data["built"] == [] and data["source"] == http
+        drop_roots(b.home)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

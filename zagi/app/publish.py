@@ -129,9 +129,8 @@ def _topological(paths: list[str], refs: dict[str, list[str]]) -> list[str]:
     return order
 
 
-def publish(project: Project, url: str | None, key_name: str | None,
-            on_upload: Any = None) -> PublishResult:
-    t0 = time.perf_counter()
+def _prepare(project: Project) -> tuple[lockfile.Lock, str, str, dict[str, dict[str, Any]]]:
+    """(lock, system, out, closure by path) of a realized, locked env."""
     lk = lockfile.read(project.lock)
     system = store.nix_system()
     entry = lk.system(system)
@@ -140,9 +139,26 @@ def publish(project: Project, url: str | None, key_name: str | None,
     out = entry["out"]
     if not nix.is_valid(out):
         raise ZagiError(f"{out} is not in the local store", hint="run `zagi sync` first")
+    return lk, system, out, {p["path"]: p for p in entry["closure"]}
+
+
+def _manifest(lk: lockfile.Lock, system: str, out: str, closure: dict[str, Any],
+              key: nar.SecretKey) -> bytes:
+    return json.dumps({"env_id": lk.env_id, "system": system, "out": out,
+                       "closure": sorted(closure), "public_key": key.public()},
+                      indent=2, sort_keys=True).encode() + b"\n"
+
+
+def publish(project: Project, url: str | None, key_name: str | None,
+            on_upload: Any = None) -> PublishResult:
+    if url and url.startswith("cachix+"):
+        from zagi.app import cachix
+
+        return cachix.push(project, url.removeprefix("cachix+"), load_key(key_name))
+    t0 = time.perf_counter()
+    lk, system, out, closure = _prepare(project)
     key = load_key(key_name)
     cache = open_url(url or default_cache_url())
-    closure = {p["path"]: p for p in entry["closure"]}
     res = PublishResult(cache.url, lk.env_id)
     with ThreadPoolExecutor(UPLOADERS) as pool:
         have = dict(zip(closure, pool.map(
@@ -178,10 +194,7 @@ def publish(project: Project, url: str | None, key_name: str | None,
                 raise ZagiError(f"{cache.url}/{name} already describes {p} with another NarHash "
                                 f"({existing.nar_hash}); refusing to overwrite it")
         res.uploaded.append(p)
-    manifest = {"env_id": lk.env_id, "system": system, "out": out,
-                "closure": sorted(closure), "public_key": key.public()}
-    cache.put_if_absent(f"envs/{lk.env_id}.json",
-                        json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n")
+    cache.put_if_absent(f"envs/{lk.env_id}.json", _manifest(lk, system, out, closure, key))
     cache.put_if_absent("nix-cache-info", CACHE_INFO)
     res.seconds = time.perf_counter() - t0
     return res

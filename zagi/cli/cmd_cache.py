@@ -131,3 +131,44 @@ def clone(
         con.print(f"Next: cd {dest_dir} && zagi allow   (or: zagi run -C {dest_dir} -- <command>)",
                   markup=False, highlight=False)
     _ = res
+
+
+cache_app = typer.Typer(help="Serve a binary cache over HTTP (LAN) with a Cachix-compatible "
+                             "push API.", no_args_is_help=True, rich_markup_mode=None)
+
+
+@cache_app.command("serve")
+def cache_serve(
+    source: Annotated[str | None, typer.Option("--from", help="The cache to serve (file:///dir "
+                                                              "or s3://...; default: the local "
+                                                              "cache).")] = None,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = 8080,
+    name: Annotated[str, typer.Option("--name", help="Cache name in the push API paths.")] = "zagi",
+    json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Serve a cache: GET for Nix substituters and `zagi clone` (http://HOST:PORT), and the
+    Cachix push API (`zagi publish --to cachix+http://HOST:PORT/NAME`). Pushes need the
+    bearer token in $ZAGI_CACHE_TOKEN when it is set here. Ctrl-C stops."""
+    import os
+
+    from zagi.app import publish, serve
+    from zagi.core.storage import open_url
+
+    storage = open_url(source or publish.default_cache_url())
+    srv = serve.CacheServer(storage, name, os.environ.get("ZAGI_CACHE_TOKEN"), host, port)
+    if json:  # one line: a supervisor reads it while the server keeps running
+        import json as _json
+
+        typer.echo(_json.dumps({"url": srv.url, "push": f"cachix+{srv.url}/{name}",
+                                "serving": storage.url}))
+    else:
+        typer.echo(f"serving {storage.url} at {srv.url} (push: cachix+{srv.url}/{name})", err=True)
+    import sys
+
+    sys.stdout.flush()
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        srv.stop()

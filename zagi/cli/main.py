@@ -71,6 +71,7 @@ app.add_typer(cmd_secrets.app, name="secrets")
 app.add_typer(cmd_cache.keys_app, name="keys")
 app.command("publish")(cmd_cache.publish)
 app.command("clone")(cmd_cache.clone)
+app.add_typer(cmd_cache.cache_app, name="cache")
 app.command("agent", context_settings={"allow_interspersed_args": False})(cmd_secrets.agent)
 app.command("doctor")(cmd_doctor.doctor)
 
