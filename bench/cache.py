@@ -109,6 +109,30 @@ def main() -> int:
                                capture_output=True)
             r["zagi fetch s3 (download+import)"] = timed(zagi_s3)
             delete(paths)
+            # The same http cache read two ways: Nix's substituter, and zagi's own parallel
+            # download (FileHash-checked) into a local mirror that Nix then imports.
+            srv = subprocess.Popen([zagi, "cache", "serve", "--from", f"file://{ours}",
+                                    "--port", "0", "--json"], env=env, stdout=subprocess.PIPE,
+                                   text=True)
+            assert srv.stdout is not None
+            http = __import__("json").loads(srv.stdout.readline())["url"]
+            try:
+                r["nix substituter from http"] = timed(lambda: subprocess.run(
+                    [*nix, "copy", "--from", http, *paths, *trust, "--option",
+                     "narinfo-cache-negative-ttl", "0"], check=True, capture_output=True))
+                delete(paths)
+
+                def zagi_http() -> None:
+                    from zagi.app.caches import _mirror
+                    from zagi.core.storage import open_url
+
+                    url = _mirror(open_url(http), "bench-http", paths)
+                    subprocess.run([*nix, "copy", "--from", url, *paths, *trust], check=True,
+                                   capture_output=True)
+                r["zagi download from http + import"] = timed(zagi_http)
+                delete(paths)
+            finally:
+                srv.terminate()
         finally:
             moto.terminate()
     print(f"closure: {mb:.0f} MB of NARs in {len(paths)} store paths (70% in 4 large files)")
@@ -119,7 +143,9 @@ def main() -> int:
              ("zagi publish s3 vs raw boto3 (same bytes)", "zagi publish s3 (moto)",
               "raw boto3 upload, same bytes"),
              ("nix reading zagi's cache vs nix's own", "nix copy --from zagi's file://",
-              "nix copy --from nix's file://")]
+              "nix copy --from nix's file://"),
+             ("zagi's downloader vs nix's substituter (http)",
+              "zagi download from http + import", "nix substituter from http")]
     for label, a, b in pairs:
         print(f"{label + ':':<44}{r[a] / r[b]:5.2f}x the time")
     return 0

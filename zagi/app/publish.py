@@ -150,7 +150,8 @@ def _manifest(lk: lockfile.Lock, system: str, out: str, closure: dict[str, Any],
 
 
 def publish(project: Project, url: str | None, key_name: str | None,
-            on_upload: Any = None) -> PublishResult:
+            on_upload: Any = None, on_plan: Any = None) -> PublishResult:
+    """`on_plan(total NAR bytes)` once, then `on_upload(path, NAR bytes)` per path done."""
     if url and url.startswith("cachix+"):
         from zagi.app import cachix
 
@@ -166,6 +167,8 @@ def publish(project: Project, url: str | None, key_name: str | None,
             strict=True))
     missing = sorted((p for p in closure if not have[p]), key=lambda p: -closure[p]["narSize"])
     res.skipped = len(closure) - len(missing)
+    if on_plan:
+        on_plan(sum(closure[p]["narSize"] for p in missing))
     refs = nix.references(missing)
     infos: dict[str, nar.NarInfo] = {}
     with tempfile.TemporaryDirectory(prefix="zagi-publish-") as tmpd, ThreadPoolExecutor(UPLOADERS) as pool:
@@ -178,7 +181,7 @@ def publish(project: Project, url: str | None, key_name: str | None,
             infos[p] = info
             res.bytes += info.file_size or 0
             if on_upload:
-                on_upload(p, info.file_size or 0)
+                on_upload(p, info.nar_size)
 
         list(pool.map(upload, missing))
     for p in _topological(missing, refs):

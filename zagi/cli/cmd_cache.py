@@ -56,13 +56,26 @@ def publish(
     `zagi clone` can read."""
     from pathlib import Path
 
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TransferSpeedColumn,
+    )
+
     from zagi.app import publish as use
     from zagi.app.project import find
     from zagi.cli.output import console, emit_json, setup_logging
 
     setup_logging(verbose)
-    with console(stderr=True).status("Publishing...", spinner="dots"):
-        res = use.publish(find(Path(project)), to, key)
+    con = console(stderr=True)
+    with Progress(TextColumn("Publishing"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                  console=con, transient=True, disable=not con.is_terminal) as bar:
+        task = bar.add_task("publish", total=None)
+        res = use.publish(find(Path(project)), to, key,
+                          on_upload=lambda _p, n: bar.advance(task, n),
+                          on_plan=lambda total: bar.update(task, total=total))
     rate = res.bytes / res.seconds / 1e6 if res.seconds else 0.0
     if json:
         emit_json({"cache": res.url, "env_id": res.env_id, "uploaded": res.uploaded,
