@@ -7,7 +7,6 @@ import re
 import shutil
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 from zagi.core import nix, store
 from zagi.core.errors import BadInput
@@ -81,10 +80,3 @@ def to_json(e: EnvInfo) -> dict[str, object]:
     d = asdict(e)
     d["last_used"] = int(e.last_used)
     return d
-
-
-def mounted_by(project: Path) -> str | None:
-    try:
-        return str((project / ".zagi" / "env").readlink())
-    except OSError:
-        return None

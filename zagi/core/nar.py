@@ -7,7 +7,6 @@ tests/integration/test_nar.py (see ../shared/reference/nix-binary-cache.md for t
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
 import stat
 import struct
@@ -58,10 +57,6 @@ def nix32_decode(text: str) -> bytes:
         elif digit >> (8 - j) and i + 1 >= size and j > 3:
             raise ValueError("nix32 string has bits beyond its length")
     return bytes(out)
-
-
-def sha256_nix32(data: bytes) -> str:
-    return "sha256:" + nix32(hashlib.sha256(data).digest())
 
 
 # --- NAR -----------------------------------------------------------------------

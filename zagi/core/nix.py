@@ -171,15 +171,6 @@ def collect_garbage(dry_run: bool = False) -> str:
     return _run(argv, "nix-store --gc", timeout=BUILD_TIMEOUT)
 
 
-def current_system() -> str:
-    return str(eval_json_expr("builtins.currentSystem"))
-
-
-def eval_json_expr(expr: str) -> Any:
-    return json.loads(_run(["nix-instantiate", "--eval", "--json", "--expr", expr],
-                           "nix evaluation"))
-
-
 def prefetch_tarball(url: str) -> str:
     """sha256 (nix32) of an unpacked tarball, as fetchTarball wants it (needs the network)."""
     out = _run(["nix-prefetch-url", "--unpack", "--type", "sha256", url], "nix-prefetch-url")
