@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,7 +75,7 @@ def _why_alive(paths: list[str]) -> str:
     return ""
 
 
-def published_repo(tmp_path: Path, cache_url: str) -> tuple[Path, str, dict[str, object]]:
+def published_repo(tmp_path: Path, cache_url: str) -> tuple[Path, str, dict[str, Any]]:
     """Machine A: a git repo with .zagi/, synced and published; its paths then deleted."""
     require("nix-store")
     require("git")
@@ -117,12 +118,12 @@ def test_clone_is_a_download_not_a_build(tmp_path: Path, backend: str,
     data = json.loads(ran.stdout)
     assert data["built"] == []                      # nothing was built...
     assert data["source"] == url                    # ...it came from the cache
-    assert len(data["fetched"]) == len(entry["closure"])  # type: ignore[arg-type]
+    assert len(data["fetched"]) == len(entry["closure"])
     assert "Cloning... done" in ran.stderr
     assert (tmp_path / "clone" / ".zagi" / "env").readlink() == Path(str(entry["out"]))
     human = Machine(tmp_path / "machine-c")
     drop_roots(b.home)
-    assert _delete_closure([p["path"] for p in entry["closure"]], str(entry["out"]))  # type: ignore[index]
+    assert _delete_closure([p["path"] for p in entry["closure"]], str(entry["out"]))
     said = human.z("clone", str(repo), str(tmp_path / "clone2"), cwd=tmp_path)
     assert "Resolving env... cached (" in said.stdout
     drop_roots(human.home)
@@ -136,13 +137,13 @@ def test_plain_nix_reads_the_cache(tmp_path: Path) -> None:
                              "--from", url, out, "--option", "trusted-public-keys", pub],
                             capture_output=True, text=True)
     assert copied.returncode == 0, copied.stderr
-    assert all(Path(p["path"]).exists() for p in entry["closure"])  # type: ignore[index,union-attr]
-    assert _delete_closure([p["path"] for p in entry["closure"]], out)  # type: ignore[index,union-attr]
+    assert all(Path(p["path"]).exists() for p in entry["closure"])
+    assert _delete_closure([p["path"] for p in entry["closure"]], out)
     sub = subprocess.run(["nix-store", "--realise", out, "--option", "substituters", url,
                           "--option", "trusted-public-keys", pub], capture_output=True, text=True)
     assert sub.returncode == 0 and "copying path" in sub.stderr, sub.stderr
     # ...and refuses it without our key: our signatures are what Nix checks.
-    assert _delete_closure([p["path"] for p in entry["closure"]], out)  # type: ignore[index,union-attr]
+    assert _delete_closure([p["path"] for p in entry["closure"]], out)
     other = nar.SecretKey.generate("someone-else-1").public()
     refused = subprocess.run(["nix", "--extra-experimental-features", "nix-command", "copy",
                               "--from", url, out, "--option", "trusted-public-keys", other],
@@ -174,7 +175,7 @@ def test_bad_caches_are_refused_and_the_env_is_built(tmp_path: Path, damage: str
     assert data["source"] is None and data["built"], "it must fall back to building"
     notes = " ".join(data["notes"])
     if damage in ("untrusted-key", "tampered-narinfo"):
-        named = [p["path"] for p in entry["closure"] if p["path"] in notes]  # type: ignore[index,union-attr]
+        named = [p["path"] for p in entry["closure"] if p["path"] in notes]
         assert named and "not by a trusted key" in notes and str(cache) in notes
     else:
         assert "building instead" in notes or "were built instead" in notes

@@ -9,6 +9,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,9 @@ pytestmark = pytest.mark.integration
 NODE20 = 'schema = 1\n[tools]\nnode = "20"  # keep\n[system]\npackages = ["libpq"]\n'
 
 
-def lock_of(project: Path) -> dict:  # type: ignore[type-arg]
-    return json.loads((project / ".zagi" / "env.lock").read_text())
+def lock_of(project: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((project / ".zagi" / "env.lock").read_text())
+    return data
 
 
 def test_init_lock_sync_runs_the_locked_tool(tmp_path: Path, z: Callable[..., Ran]) -> None:

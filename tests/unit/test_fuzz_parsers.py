@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,9 +34,9 @@ PREFIXES = ["", "{", "[tools]\n", "services:\n  db:\n    image: ", "FROM ", "go 
 
 
 @pytest.fixture(scope="module")
-def scratch() -> Path:
+def scratch() -> Iterator[Path]:
     d = Path(tempfile.mkdtemp(prefix="zagi-fuzz-"))
-    yield d  # type: ignore[misc]
+    yield d
     shutil.rmtree(d)
 
 

@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -28,7 +30,8 @@ def test_canonical_and_env_id_are_stable(tmp_path: Path) -> None:
     (lambda d: d["systems"]["x86_64-linux"].update(out="/tmp/x"), "not a store path"),
     (lambda d: d["systems"]["x86_64-linux"]["closure"][0].update(narHash="md5:1"), r"closure\[0\]"),
 ])
-def test_corrupt_locks_are_bad_input(tmp_path: Path, mutate, words: str) -> None:  # type: ignore[no-untyped-def]
+def test_corrupt_locks_are_bad_input(tmp_path: Path, mutate: Callable[[dict[str, Any]], object],
+                                    words: str) -> None:
     data = json.loads(json.dumps(GOOD))
     mutate(data)
     p = tmp_path / "env.lock"
