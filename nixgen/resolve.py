@@ -4,13 +4,18 @@
 revision carries it); "lts" -> newest on an LTS major; "latest"/"stable"/"*" -> newest.
 Ties on version go to the newest revision, then the most specific attribute
 (nodejs_20 over nodejs), which keeps a lock stable as aliases move.
+
+A name that attrs.toml maps to nixpkgs attributes but for which the catalog records no
+version (common for system libraries) still resolves when no particular version is
+asked for: its first attribute from the newest revision, with the version left for
+`zagi lock` to read from nixpkgs itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from nixgen.catalog import Catalog, Entry
+from nixgen.catalog import Catalog, Entry, attrs_table
 from zagi.core.errors import BadInput
 from zagi.core.names import did_you_mean
 from zagi.core.versions import RequestError, allows, numeric, parse_request
@@ -35,16 +40,39 @@ def _available(entries: list[Entry]) -> str:
     return ", ".join(versions) if versions else "none"
 
 
+_ANY = ("latest", "stable", "*")
+
+
+def _revision(catalog: Catalog, name: str, rev: str) -> str:
+    found = catalog.find_revision(rev)
+    if found is None:
+        newest = sorted(catalog.revisions.values(), key=lambda r: -r.order)[:5]
+        known = ", ".join(f"{r.id} ({r.date[:10]})" if r.date else r.id for r in newest)
+        more = len(catalog.revisions) - len(newest)
+        raise BadInput(f"{name}: nixpkgs revision {rev!r} is not in the catalog "
+                       f"(newest known: {known}{f', and {more} older' if more > 0 else ''})",
+                       hint="`zagi catalog search NAME` lists the revisions that carry NAME")
+    return found
+
+
+def _newest(catalog: Catalog) -> str:
+    return max(catalog.revisions.values(), key=lambda r: r.order).id
+
+
 def resolve(catalog: Catalog, name: str, request: str, rev: str | None = None) -> Choice:
     entries = catalog.packages.get(name)
+    rev = _revision(catalog, name, rev) if rev is not None else None
     if not entries:
-        raise BadInput(f"{name}: not in the version catalog{did_you_mean(name, set(catalog.packages))}",
+        attrs = attrs_table().get(name, {}).get("attrs", [])
+        if attrs and request.strip() in _ANY and catalog.revisions:
+            return Choice(name, request.strip(), None, attrs[0], rev or _newest(catalog))
+        extra = (f"; the catalog records no versions of {name}, so ask for \"latest\""
+                 if attrs else "")
+        raise BadInput(f"{name}: not in the version catalog"
+                       f"{did_you_mean(name, set(catalog.packages)) if not attrs else extra}",
                        hint="for a package outside the catalog write "
                             f'{name} = {{ attr = "<nixpkgs attribute>" }}')
     if rev is not None:
-        if rev not in catalog.revisions:
-            raise BadInput(f"{name}: nixpkgs revision {rev!r} is not in the catalog "
-                           f"(known: {', '.join(catalog.revisions)})")
         entries = [e for e in entries if e.rev == rev]
     try:
         req = parse_request(request)
@@ -56,7 +84,7 @@ def resolve(catalog: Catalog, name: str, request: str, rev: str | None = None) -
             if not majors:
                 raise BadInput(f"{name}: has no LTS releases in the catalog; use a version")
             matching = [e for e in entries if str(numeric(e.version)[:1][0]) in majors]
-        elif req.text in ("latest", "stable", "*"):
+        elif req.text in _ANY:
             matching = list(entries)
         else:
             raise BadInput(f"{name} {request!r}: nixpkgs has no {req.text} builds; "
@@ -73,8 +101,6 @@ def resolve(catalog: Catalog, name: str, request: str, rev: str | None = None) -
 
 def escape_hatch(catalog: Catalog, name: str, attr: str, rev: str | None) -> Choice:
     """`{ attr = "...", nixpkgs = "REV" }`: the attribute as given, from REV or the newest."""
-    if rev is not None and rev not in catalog.revisions:
-        raise BadInput(f"{name}: nixpkgs revision {rev!r} is not in the catalog "
-                       f"(known: {', '.join(catalog.revisions)})")
-    newest = max(catalog.revisions.values(), key=lambda r: r.order).id
-    return Choice(name, f"attr:{attr}", None, attr, rev or newest)
+    if rev is not None:
+        rev = _revision(catalog, name, rev)
+    return Choice(name, f"attr:{attr}", None, attr, rev or _newest(catalog))

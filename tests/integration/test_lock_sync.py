@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, Ran, zagi_exe
+from tests.conftest import REPO, Ran, run_zagi, zagi_exe
 from tests.integration.conftest import STANDIN, make_project, tool_output
 
 pytestmark = pytest.mark.integration
@@ -334,3 +335,50 @@ def test_trust_survives_sync_recording_this_system(tmp_path: Path, z: Callable[.
     (p / ".zagi" / "env.toml").write_text(NODE20.replace('"20"', '"22"'))
     edited_id = json.loads(z("sync", "--json", cwd=p).out)["env_id"]
     assert not (Path(zenv["ZAGI_HOME"]) / "allow" / edited_id).exists()
+
+
+def test_a_package_the_catalog_has_no_versions_for_is_locked_at_the_version_nix_reports(
+        tmp_path: Path, zenv: dict[str, str]) -> None:
+    # A catalog that records no sqlite versions (as the shipped one has none for vips):
+    # asking for sqlite without a version must still lock, with the version Nix reads.
+    standin = tmp_path / "nixpkgs"
+    standin.mkdir()
+    for part in ("lib", "rev-a", "rev-b"):
+        (standin / part).symlink_to(STANDIN / part)
+    doc = json.loads((STANDIN / "catalog.json").read_text())
+    del doc["packages"]["sqlite"], doc["packages"]["redis"]
+    (standin / "catalog.json").write_text(json.dumps(doc))
+    env = {**zenv, "ZAGI_NIXPKGS": str(standin)}
+    p = make_project(tmp_path / "p", 'schema = 1\n[tools]\nnode = "20"\n'
+                                     '[system]\npackages = ["sqlite"]\n')
+    ran = run_zagi("sync", cwd=p, env=env, timeout=300)
+    assert ran.code == 0, ran.err
+    sqlite = lock_of(p)["packages"]["sqlite"]
+    assert (sqlite["attr"], sqlite["nixpkgs"], sqlite["version"]) == ("sqlite", "rev-b", "3.46.0")
+    assert (p / ".zagi" / "env" / "include" / "sqlite3.h").exists()
+    (p / ".zagi" / "env.toml").write_text('schema = 1\n[services]\nredis = "7"\n')
+    ran = run_zagi("lock", cwd=p, env=env, timeout=300)
+    assert ran.code == 2 and 'records no versions of redis, so ask for "latest"' in ran.err
+
+
+def test_catalog_update_records_a_git_checkout_as_a_dated_fetchable_commit(
+        tmp_path: Path, z: Callable[..., Ran]) -> None:
+    # How a maintainer refreshes the shipped catalog: real nixpkgs checkouts are git
+    # work trees, and the catalog must name their commits (not paths on one machine).
+    checkout = tmp_path / "nixpkgs-25.05"
+    shutil.copytree(STANDIN / "rev-b", checkout)
+    shutil.copytree(STANDIN / "lib", tmp_path / "lib")  # rev-b imports ../lib
+    git = ["git", "-C", str(checkout)]
+    subprocess.run([*git, "init", "-q", "-b", "release-25.05"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "x"],
+                   check=True, env={**os.environ, "GIT_COMMITTER_DATE": "2025-06-01T12:00:00+02:00"})
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    out = tmp_path / "catalog.json"
+    z("catalog", "update", "--nixpkgs", str(checkout), "--out", str(out))
+    doc = json.loads(out.read_text())
+    assert doc["revisions"] == [{
+        "id": head[:12], "rev": head, "date": "2025-06-01T10:00:00Z", "branch": "release-25.05",
+        "url": f"https://github.com/NixOS/nixpkgs/archive/{head}.tar.gz"}]
+    assert {"version": "8.0.1", "attr": "valkey", "rev": head[:12]} in doc["packages"]["valkey"]

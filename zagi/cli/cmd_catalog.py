@@ -23,29 +23,36 @@ def search(
     from zagi.app import catalog
     from zagi.cli.output import console, emit_json
 
-    rows = catalog.search(name)
+    cat, rows = catalog.search(name)
     if json:
-        emit_json({"name": name, "versions": [{"version": e.version, "attr": e.attr,
-                                               "nixpkgs": e.rev} for e in rows]})
+        emit_json({"name": name, "versions": [
+            {"version": e.version, "attr": e.attr, "nixpkgs": e.rev,
+             "date": cat.revisions[e.rev].date, "source": e.source} for e in rows]})
         return
     for e in rows:
-        console().print(f"{e.version:<12} {e.attr:<20} {e.rev}", markup=False, highlight=False)
+        date = (cat.revisions[e.rev].date or "")[:10]
+        console().print(f"{e.version:<12} {e.attr:<24} {e.rev:<14} {date}".rstrip(),
+                        markup=False, highlight=False)
 
 
 @app.command("update")
 def update(
-    nixpkgs: Annotated[list[Path], typer.Option(
-        "--nixpkgs", help="A nixpkgs checkout to evaluate, oldest first (repeatable).")],
     out: Annotated[Path, typer.Option("--out", help="Catalog file to write.")],
+    nixpkgs: Annotated[list[Path] | None, typer.Option(
+        "--nixpkgs", help="A nixpkgs checkout to evaluate, oldest first (repeatable).")] = None,
+    facts: Annotated[Path | None, typer.Option(
+        "--facts", help="Build from recorded facts instead (nixgen/data/catalog-facts.toml).")
+    ] = None,
     json: Json = False,
     verbose: Verbose = False,
 ) -> None:
-    """Regenerate a catalog by evaluating nixpkgs checkouts with Nix (maintainers)."""
+    """Regenerate a catalog (maintainers): evaluate nixpkgs checkouts with Nix, or build
+    the shipped catalog from its recorded facts."""
     from zagi.app import catalog
     from zagi.cli.output import console, emit_json, setup_logging
 
     setup_logging(verbose)
-    cat = catalog.update(nixpkgs, out)
+    cat = catalog.update(nixpkgs or [], facts, out)
     n = sum(len(v) for v in cat.packages.values())
     if json:
         emit_json({"out": str(out), "revisions": list(cat.revisions), "entries": n})
