@@ -382,3 +382,21 @@ def test_catalog_update_records_a_git_checkout_as_a_dated_fetchable_commit(
         "id": head[:12], "rev": head, "date": "2025-06-01T10:00:00Z", "branch": "release-25.05",
         "url": f"https://github.com/NixOS/nixpkgs/archive/{head}.tar.gz"}]
     assert {"version": "8.0.1", "attr": "valkey", "rev": head[:12]} in doc["packages"]["valkey"]
+
+
+def test_an_unfetchable_nixpkgs_fails_clearly_and_writes_no_lock(tmp_path: Path,
+                                                                   zenv: dict[str, str]) -> None:
+    # Real nixpkgs revisions are tarballs fetched at lock time; offline, say so plainly.
+    cat_dir = tmp_path / "cat"
+    cat_dir.mkdir()
+    url = f"file://{tmp_path}/missing/nixpkgs.tar.gz"
+    (cat_dir / "catalog.json").write_text(json.dumps({
+        "format": 1, "revisions": [{"id": "r1", "url": url, "rev": "a" * 40}],
+        "packages": {"redis": [{"version": "7.2.4", "attr": "redis", "rev": "r1"}]}}))
+    p = make_project(tmp_path / "p", 'schema = 1\n[services]\nredis = "7"\n')
+    ran = run_zagi("lock", cwd=p, env={**zenv, "ZAGI_NIXPKGS": str(cat_dir)}, timeout=300)
+    assert ran.code == 1
+    assert f"error: could not fetch nixpkgs from {url}" in ran.err
+    assert "hint: zagi lock downloads each nixpkgs revision once" in ran.err
+    assert "retrying" not in ran.err
+    assert not (p / ".zagi" / "env.lock").exists()

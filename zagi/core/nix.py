@@ -172,9 +172,21 @@ def collect_garbage(dry_run: bool = False) -> str:
 
 
 def prefetch_tarball(url: str) -> str:
-    """sha256 (nix32) of an unpacked tarball, as fetchTarball wants it (needs the network)."""
-    out = _run(["nix-prefetch-url", "--unpack", "--type", "sha256", url], "nix-prefetch-url")
-    return out.strip().splitlines()[-1]
+    """sha256 (nix32) of an unpacked tarball, as fetchTarball wants it (needs the network).
+
+    A failed download is the common case offline, so it gets its own message: Nix's
+    retry warnings say nothing the final line does not.
+    """
+    _require()
+    res = proc.run(["nix-prefetch-url", "--unpack", "--type", "sha256", url], timeout=1800)
+    if not res.ok:
+        last = (res.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise NixError(f"could not fetch nixpkgs from {url}",
+                       hint="zagi lock downloads each nixpkgs revision once, then Nix keeps it; "
+                            "check the network (or, offline, use the stand-in package set: "
+                            "ZAGI_NIXPKGS=fixtures/nixpkgs)",
+                       log_tail=last.removeprefix("error: "), details={"url": url})
+    return res.stdout.strip().splitlines()[-1]
 
 
 def would_build(drv: str, opts: Options) -> tuple[list[str], list[str]]:
