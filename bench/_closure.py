@@ -9,8 +9,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from zagi.core import lock as lockfile
-from zagi.core import store
+from zagi.drivers import nix
+from zagi.formats import lockfile
 
 
 def make(project: Path, total_mb: int, seed: int = 0) -> dict[str, object]:
@@ -42,8 +42,8 @@ def make(project: Path, total_mb: int, seed: int = 0) -> dict[str, object]:
     (project / ".zagi").mkdir(parents=True, exist_ok=True)
     (project / ".zagi" / "env.toml").write_text("schema = 1\n")
     data = {"lock_version": 1, "spec_hash": "sha256:bench", "nixpkgs": {}, "packages": {},
-            "env": {}, "systems": {store.nix_system(): {"out": paths[0], "closure": closure}}}
-    lockfile.write(project / ".zagi" / "env.lock", data)
+            "env": {}, "systems": {nix.current_system(): {"out": paths[0], "closure": closure}}}
+    lockfile.write(project / ".zagi" / "env.lock", lockfile.parse(data, "bench"))
     return {"paths": paths, "nar_bytes": sum(c["narSize"] for c in closure)}
 
 

@@ -100,8 +100,8 @@ def main() -> int:
             def zagi_s3() -> None:
                 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
                 os.environ["ZAGI_HOME"] = str(home)
-                from zagi.app.caches import _mirror
-                from zagi.core.storage import open_url
+                from zagi.cache.reader import mirror as _mirror
+                from zagi.storage import open_url
 
                 url = _mirror(open_url(f"s3://zagi?endpoint={endpoint}&region=us-east-1"),
                               "bench", paths)
@@ -123,8 +123,8 @@ def main() -> int:
                 delete(paths)
 
                 def zagi_http() -> None:
-                    from zagi.app.caches import _mirror
-                    from zagi.core.storage import open_url
+                    from zagi.cache.reader import mirror as _mirror
+                    from zagi.storage import open_url
 
                     url = _mirror(open_url(http), "bench-http", paths)
                     subprocess.run([*nix, "copy", "--from", url, *paths, *trust], check=True,

@@ -34,7 +34,9 @@ from detectors import (
 from detectors.base import Ctx, Project
 from detectors.fs import RepoFS
 from detectors.merge import merge
-from zagi.core.findings import Evidence, Finding, Report
+from zagi.formats.findings import Evidence, Finding, Report
+
+__all__ = ["DETECTORS", "MAX_DEPTH", "infer"]
 
 DETECTORS = (node, python, rust, go, zig, ruby, php, jvm, beam, dotnet, swift,
              toolmanagers, docker, services, nixfiles)

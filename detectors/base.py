@@ -10,7 +10,7 @@ from typing import Any
 
 from detectors.fs import RepoFS
 from detectors.text import ParseError
-from zagi.core.findings import Category, Evidence, Finding, Kind
+from zagi.formats.findings import Category, Evidence, Finding, Kind
 
 
 @functools.cache

@@ -7,8 +7,8 @@ from typing import Any
 
 from detectors import rank
 from detectors.base import Ctx, data
-from zagi.core.findings import Kind
 from zagi.core.versions import is_request, parse_request
+from zagi.formats.findings import Kind
 
 _NUM = re.compile(r"^v?(\d+(?:\.\d+)*)")
 

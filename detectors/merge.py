@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from detectors import rank
-from zagi.core.findings import Chosen, Evidence, Finding, Report
 from zagi.core.names import TOOLS
 from zagi.core.versions import may_agree
+from zagi.formats.findings import Chosen, Evidence, Finding, Report
 
 
 def _order(item: tuple[int, Finding]) -> tuple[bool, bool, int, int, str, int]:

@@ -20,10 +20,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from zagi.core import nix, proc
 from zagi.core.errors import BadInput, ZagiError
 from zagi.core.fsutil import atomic_write
 from zagi.core.versions import numeric
+from zagi.drivers import git, nix
 
 FORMAT = 1
 NIXPKGS_ARCHIVE = "https://github.com/NixOS/nixpkgs/archive/{rev}.tar.gz"
@@ -132,17 +132,13 @@ def _git_revision(checkout: Path) -> dict[str, str] | None:
     """
     if not (checkout / ".git").exists():
         return None
-    res = proc.run(["git", "-C", str(checkout), "log", "-1", "--format=%H %cI"], timeout=60)
-    parts = res.stdout.split()
-    if not res.ok or len(parts) != 2 or not _REV.fullmatch(parts[0]):
-        raise BadInput(f"{checkout}: a git checkout without a readable HEAD commit",
-                       hint=res.stderr.strip() or None)
-    rev, when = parts
+    head = git.commit_info(checkout)
+    if head is None or not _REV.fullmatch(head[0]):
+        raise BadInput(f"{checkout}: a git checkout without a readable HEAD commit")
+    rev, when = head
     date = datetime.fromisoformat(when).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     doc = {"id": rev[:12], "rev": rev, "date": date, "url": NIXPKGS_ARCHIVE.format(rev=rev)}
-    branch = proc.run(["git", "-C", str(checkout), "rev-parse", "--abbrev-ref", "HEAD"],
-                      timeout=60).stdout.strip()
-    if branch and branch != "HEAD":
+    if branch := git.branch(checkout):
         doc["branch"] = branch
     return doc
 

@@ -11,7 +11,9 @@ import shlex
 from importlib import resources
 from pathlib import Path
 
-from zagi.core.store import fish_quote
+from shellhooks.activation import fish_quote
+
+__all__ = ["INSTALL_LINES", "RC_FILES", "SHELLS", "activation", "render"]
 
 SHELLS = ("bash", "zsh", "fish", "direnv")
 _FILES = {"bash": "bash.sh", "zsh": "zsh.zsh", "fish": "fish.fish", "direnv": "direnv.sh"}

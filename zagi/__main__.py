@@ -19,13 +19,13 @@ def main() -> None:
         # The cached case must not start Nix or import the CLI framework (bench/sync.py).
         import time
 
-        from zagi.app.fastsync import try_cached
+        from zagi.env.fastsync import try_cached
 
         rc = try_cached(sys.argv[1:], time.perf_counter())
         if rc is not None:
             raise SystemExit(rc)
     if sys.argv[1:2] == ["run"]:
-        from zagi.app.fastsync import try_run
+        from zagi.env.fastsync import try_run
 
         try_run(sys.argv[1:])  # execs the command when the env is ready; else the CLI syncs
     from zagi.cli.main import run

@@ -11,11 +11,36 @@ import pytest
 
 from tests.conftest import Ran, run_zagi
 
-COMMANDS = ["init", "add", "remove", "lock", "sync", "envs", "gc", "catalog search",
-            "catalog update", "hook", "allow", "deny", "env", "run", "shell", "watch",
-            "secrets init", "secrets set", "secrets ls", "secrets get", "secrets rm",
-            "secrets check", "secrets recipients add", "agent", "keys generate", "keys list",
-            "publish", "clone", "cache serve", "doctor"]
+def _commands() -> list[str]:
+    """Every command the typer app registers, groups expanded ("secrets recipients add")."""
+    from typing import Any
+
+    import typer
+
+    from zagi.cli.main import app
+
+    def walk(cmd: Any, prefix: str) -> list[str]:
+        subs = getattr(cmd, "commands", None)  # a group (typer vendors its own click)
+        if subs:
+            return [c for name, sub in sorted(subs.items())
+                    for c in walk(sub, f"{prefix} {name}".strip())]
+        return [prefix]
+
+    return walk(typer.main.get_command(app), "")
+
+
+COMMANDS = _commands()
+
+
+def test_the_command_list_is_the_apps() -> None:
+    assert len(COMMANDS) >= 30 and "secrets recipients ls" in COMMANDS and "doctor" in COMMANDS
+
+
+def test_every_command_lives_in_a_module_named_after_it() -> None:
+    """`zagi X ...` is zagi/cli/X.py: a newcomer finds any command's code by its name."""
+    cli = Path(__file__).resolve().parents[2] / "zagi" / "cli"
+    missing = sorted({c.split()[0] for c in COMMANDS} - {p.stem for p in cli.glob("*.py")})
+    assert missing == []
 
 
 @pytest.mark.parametrize("cmd", [[], *(c.split() for c in COMMANDS)])

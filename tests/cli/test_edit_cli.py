@@ -4,7 +4,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import Ran
-from zagi.core import spec
+from zagi.formats import spec
 
 START = '# team env\nschema = 1\n\n[tools]\nnode = "20"  # LTS\nbun = "1.1"\n'
 

@@ -10,8 +10,8 @@ import pytest
 
 from tests.conftest import FIXTURES, Ran
 from tests.matching import mismatches
-from zagi.app import init
-from zagi.core import spec
+from zagi.formats import spec
+from zagi.project import init
 
 CASES = sorted(p for p in FIXTURES.iterdir() if (p / "expected.json").exists())
 

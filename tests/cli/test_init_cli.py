@@ -5,7 +5,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import Ran
-from zagi.core import spec
+from zagi.formats import spec
 
 
 def repo(tmp_path: Path) -> Path:

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import require, zagi_exe
 from tests.integration.conftest import S3_ENV, STANDIN, drop_roots, new_bucket
-from zagi.core import nar
+from zagi.formats import keys, nar
 
 pytestmark = pytest.mark.integration
 
@@ -144,7 +144,7 @@ def test_plain_nix_reads_the_cache(tmp_path: Path) -> None:
     assert sub.returncode == 0 and "copying path" in sub.stderr, sub.stderr
     # ...and refuses it without our key: our signatures are what Nix checks.
     assert _delete_closure([p["path"] for p in entry["closure"]], out)
-    other = nar.SecretKey.generate("someone-else-1").public()
+    other = keys.SecretKey.generate("someone-else-1").public()
     refused = subprocess.run(["nix", "--extra-experimental-features", "nix-command", "copy",
                               "--from", url, out, "--option", "trusted-public-keys", other],
                              capture_output=True, text=True)
@@ -162,7 +162,7 @@ def test_bad_caches_are_refused_and_the_env_is_built(tmp_path: Path, damage: str
     nar_file = cache / next(ln.split(": ")[1] for ln in text.splitlines() if ln.startswith("URL:"))
     if damage == "untrusted-key":
         cfg = repo / ".zagi" / "config.toml"
-        cfg.write_text(cfg.read_text().replace(pub, nar.SecretKey.generate("other-1").public()))
+        cfg.write_text(cfg.read_text().replace(pub, keys.SecretKey.generate("other-1").public()))
     elif damage == "tampered-narinfo":
         narinfo.write_text(text.replace("NarSize: ", "NarSize: 1"))
     elif damage == "missing-nar":
@@ -186,7 +186,7 @@ def test_bad_caches_are_refused_and_the_env_is_built(tmp_path: Path, damage: str
 
 
 def test_storage_conditional_writes(tmp_path: Path, s3_server: str) -> None:
-    from zagi.core.storage import open_url
+    from zagi.storage import open_url
 
     os.environ.update(S3_ENV)
     urls = [f"file://{tmp_path / 'dir'}",

@@ -229,7 +229,20 @@ def test_cached_sync_starts_no_nix_and_imports_nothing_heavy(tmp_path: Path, z: 
                         cwd=p, env=env, capture_output=True, text=True, timeout=60)
     assert cp.returncode == 0 and "cached" in cp.stdout, cp.stderr[-2000:]
     mods = {line.split("|")[-1].strip() for line in cp.stderr.splitlines() if "|" in line}
-    assert not {"typer", "pydantic", "tomlkit", "rich", "nixgen", "subprocess"} & mods
+    assert not {"typer", "pydantic", "tomlkit", "rich", "nixgen", "subprocess",
+                "dataclasses", "inspect"} & mods
+
+
+SYNC_KEYS = {"env_id", "out", "cached", "relocked", "built", "fetched", "source", "notes", "ms"}
+
+
+def test_sync_json_has_the_same_keys_cached_or_not(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    """docs/cli.md promises one shape; the cached fast path used to drop three keys."""
+    p = make_project(tmp_path, NODE20)
+    first = json.loads(z("sync", "--json", cwd=p).out)
+    cached = json.loads(z("sync", "--json", cwd=p).out)
+    assert set(first) == set(cached) == SYNC_KEYS
+    assert cached["cached"] is True and cached["built"] == [] and cached["env_id"] == first["env_id"]
 
 
 def test_catalog_is_generated_from_the_standin_set(tmp_path: Path, z: Callable[..., Ran]) -> None:

@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import require
-from zagi.core import nar
+from zagi.formats import keys, nar
+from zagi.formats.narinfo import NarInfo
 
 pytestmark = pytest.mark.integration
 
@@ -62,18 +63,18 @@ def test_vectors_from_the_reference() -> None:
 
 
 def test_narinfo_round_trip_and_signature(tmp_path: Path) -> None:
-    key = nar.SecretKey.generate("k-1")
-    info = nar.NarInfo("/nix/store/" + "a" * 32 + "-x", "nar/abc.nar.zst", "sha256:" + "0" * 52,
+    key = keys.SecretKey.generate("k-1")
+    info = NarInfo("/nix/store/" + "a" * 32 + "-x", "nar/abc.nar.zst", "sha256:" + "0" * 52,
                        120, references=[], file_hash="sha256:" + "1" * 52, file_size=80)
     info.sigs = [key.sign(info.fingerprint())]
     text = info.render()
     assert "References: \n" in text  # the trailing space Nix 2.8 needs
-    back = nar.NarInfo.parse(text, "x.narinfo")
+    back = NarInfo.parse(text, "x.narinfo")
     assert back == info
-    assert nar.verify([key.public()], back.fingerprint(), back.sigs) == "k-1"
+    assert keys.verify([key.public()], back.fingerprint(), back.sigs) == "k-1"
     back.nar_size += 1  # any change to the signed fields breaks the signature
-    assert nar.verify([key.public()], back.fingerprint(), back.sigs) is None
-    other = nar.SecretKey.generate("k-1")
-    assert nar.verify([other.public()], info.fingerprint(), info.sigs) is None
-    parsed = nar.SecretKey.parse(key.render(), "sec")
+    assert keys.verify([key.public()], back.fingerprint(), back.sigs) is None
+    other = keys.SecretKey.generate("k-1")
+    assert keys.verify([other.public()], info.fingerprint(), info.sigs) is None
+    parsed = keys.SecretKey.parse(key.render(), "sec")
     assert parsed.public() == key.public()

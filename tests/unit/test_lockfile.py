@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
-from zagi.core import lock, store
+from shellhooks import activation as store
 from zagi.core.errors import BadInput
+from zagi.core.layout import env_id_of
+from zagi.formats import lockfile as lock
 
 GOOD = {"lock_version": 1, "spec_hash": "sha256:x", "packages": {}, "nixpkgs": {}, "env": {},
         "systems": {"x86_64-linux": {"out": "/nix/store/abc-zagi-env", "closure": [
@@ -18,9 +20,9 @@ GOOD = {"lock_version": 1, "spec_hash": "sha256:x", "packages": {}, "nixpkgs": {
 
 def test_canonical_and_env_id_are_stable(tmp_path: Path) -> None:
     p = tmp_path / "env.lock"
-    written = lock.write(p, dict(reversed(list(GOOD.items()))))
+    written = lock.write(p, lock.parse(dict(reversed(list(GOOD.items()))), "test"))
     assert p.read_bytes() == lock.canonical(GOOD)
-    assert written.env_id == lock.read(p).env_id == lock.env_id_of(p.read_bytes())
+    assert written.env_id == lock.read(p).env_id == env_id_of(p.read_bytes())
     assert len(written.env_id) == 32
 
 

@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from zagi.core.errors import BadInput
-from zagi.core.secrets import parse_plaintext, parse_recipient, render_plaintext
+from zagi.formats.secretsfile import parse_plaintext, render_plaintext
+from zagi.secrets.recipients import parse_recipient
 
 NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True)
 

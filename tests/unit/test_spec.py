@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zagi.core import spec
 from zagi.core.errors import BadInput
+from zagi.formats import spec
 
 GOOD = """\
 # my env

@@ -1,27 +1,44 @@
-"""The `zagi` command line: a thin typer layer over zagi.app.
+"""The `zagi` command line: a thin typer layer over the use-cases.
 
-Commands live one module per group (cmd_*.py) and import their use-case inside the
-function body, so `zagi --help` loads no pydantic, tomlkit or detectors.
-Exit codes: 0 ok, 1 failure, 2 bad input or usage (see docs/cli.md).
+One module per command or command group, named after it (`zagi sync` is
+zagi/cli/sync.py, `zagi secrets ...` is zagi/cli/secrets.py); commands import their
+use-case inside the function body, so `zagi --help` loads no pydantic, tomlkit or
+detectors, and never import one another (shared presentation: output.py, options.py,
+progress.py). Exit codes: 0 ok, 1 failure, 2 bad input or usage (see docs/cli.md).
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from zagi import __version__
 from zagi.cli import (
-    cmd_cache,
-    cmd_catalog,
-    cmd_doctor,
-    cmd_edit,
-    cmd_env,
-    cmd_init,
-    cmd_secrets,
-    cmd_shell,
+    add,
+    agent,
+    allow,
+    cache,
+    catalog,
+    clone,
+    deny,
+    doctor,
+    env,
+    envs,
+    gc,
+    hook,
+    init,
+    keys,
+    lock,
+    publish,
+    remove,
+    secrets,
+    shell,
+    sync,
+    watch,
 )
+from zagi.cli import run as run_cmd
+from zagi.cli.options import Verbose
 from zagi.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ZagiError
 
 app = typer.Typer(
@@ -48,39 +65,44 @@ def _root(
     version: Annotated[bool, typer.Option("--version", "-V", callback=_version,
                                           is_eager=True, help="Print the version and exit.")]
     = False,
+    verbose: Verbose = False,
 ) -> None:
     """Version control that includes the environment."""
 
 
-app.command("init")(cmd_init.init)
-app.command("add")(cmd_edit.add)
-app.command("remove")(cmd_edit.remove)
-app.command("lock")(cmd_env.lock)
-app.command("sync")(cmd_env.sync)
-app.command("envs")(cmd_env.envs)
-app.command("gc")(cmd_env.gc)
-app.add_typer(cmd_catalog.app, name="catalog")
-app.command("hook")(cmd_shell.hook)
-app.command("allow")(cmd_shell.allow)
-app.command("deny")(cmd_shell.deny)
-app.command("env")(cmd_shell.env)
-app.command("run", context_settings={"allow_interspersed_args": False})(cmd_shell.run)
-app.command("shell")(cmd_shell.shell)
-app.command("watch")(cmd_shell.watch)
-app.add_typer(cmd_secrets.app, name="secrets")
-app.add_typer(cmd_cache.keys_app, name="keys")
-app.command("publish")(cmd_cache.publish)
-app.command("clone")(cmd_cache.clone)
-app.add_typer(cmd_cache.cache_app, name="cache")
-app.command("agent", context_settings={"allow_interspersed_args": False})(cmd_secrets.agent)
-app.command("doctor")(cmd_doctor.doctor)
+# Commands whose own arguments may look like options (`zagi run -- make -v`).
+PASSTHROUGH: dict[str, Any] = {"allow_interspersed_args": False}
+
+app.command("init")(init.init)
+app.command("add")(add.add)
+app.command("remove")(remove.remove)
+app.command("lock")(lock.lock)
+app.command("sync")(sync.sync)
+app.command("envs")(envs.envs)
+app.command("gc")(gc.gc)
+app.add_typer(catalog.app, name="catalog")
+app.command("hook")(hook.hook)
+app.command("allow")(allow.allow)
+app.command("deny")(deny.deny)
+app.command("env")(env.env)
+app.command("run", context_settings=PASSTHROUGH)(run_cmd.run)
+app.command("shell")(shell.shell)
+app.command("watch")(watch.watch)
+app.add_typer(secrets.app, name="secrets")
+app.add_typer(keys.app, name="keys")
+app.command("publish")(publish.publish)
+app.command("clone")(clone.clone)
+app.add_typer(cache.app, name="cache")
+app.command("agent", context_settings=PASSTHROUGH)(agent.agent)
+app.command("doctor")(doctor.doctor)
 
 
 def run(argv: list[str]) -> int:
-    from zagi.cli.output import render_error, render_internal
+    from zagi.cli.output import render_error, render_internal, verbose_enabled
 
-    as_json = "--json" in argv
-    verbose = "-v" in argv or "--verbose" in argv
+    # zagi's own options come before `--`; what follows belongs to the command it runs.
+    own = argv[: argv.index("--")] if "--" in argv else argv
+    as_json = "--json" in own
     cmd = typer.main.get_command(app)
     try:
         rv = cmd.main(args=argv, prog_name="zagi", standalone_mode=False)
@@ -103,6 +125,6 @@ def run(argv: list[str]) -> int:
                                hint="check the owner and mode of that path"), as_json)
         return EXIT_FAILURE
     except Exception as exc:
-        render_internal(exc, as_json, verbose)
+        render_internal(exc, as_json, verbose_enabled() or "-v" in own or "--verbose" in own)
         return EXIT_FAILURE
     return rv if isinstance(rv, int) else 0

@@ -16,6 +16,8 @@ from zagi.core.errors import ZagiError
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from zagi.env.result import SyncResult
+
 
 def console(stderr: bool = False) -> Console:
     from rich.console import Console
@@ -31,6 +33,32 @@ def setup_logging(verbose: bool) -> None:
     if verbose:
         logging.basicConfig(level=logging.DEBUG, format="zagi: %(name)s: %(message)s",
                             stream=sys.stderr)
+
+
+def verbose_enabled() -> bool:
+    return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+def print_notes(res: SyncResult) -> None:
+    """Why a cache was skipped, and the like: on stderr, in --json mode too."""
+    for note in res.notes:
+        console(stderr=True).print(f"note: {note}", markup=False, highlight=False)
+
+
+def print_sync(res: SyncResult) -> None:
+    """A sync's outcome for people (`zagi sync`, `zagi clone`)."""
+    print_notes(res)
+    con = console()
+    if res.relocked:
+        con.print("env.toml changed: relocked", markup=False)
+    if res.cached or not res.built:  # "cached" = nothing had to be built
+        where = f" from {res.source}" if res.source else ""
+        con.print(f"Resolving env... cached ({res.ms:.0f} ms){where}", markup=False,
+                  highlight=False)
+    else:
+        con.print(f"Resolving env... built ({res.ms / 1000:.1f} s: {len(res.built)} "
+                  f"derivation(s), {len(res.fetched)} fetched)", markup=False)
+    con.print(f".zagi/env -> {res.out}", markup=False, highlight=False)
 
 
 def render_error(err: ZagiError, as_json: bool) -> None:

@@ -1,9 +1,30 @@
-"""The error types every layer raises; only the CLI turns them into text.
+"""The error types every layer raises, as a tree by meaning; only the CLI turns them into text.
 
 Exit codes (documented in docs/cli.md):
   0  success
   1  failure: the command ran into a problem (doctor found issues, a check failed)
   2  bad input or usage: a file or argument is wrong; nothing was written
+
+Callers catch by meaning (`except storage.Conflict`), never by message. Each backend
+or driver maps its library's exceptions to these once, at its edge (boto3's
+ClientError in zagi/storage/s3.py, a failed git in zagi/drivers/git.py), so nothing
+above it sees a foreign exception or has to parse a string.
+
+  ZagiError                   exit 1, message + hint
+  ├── BadInput                exit 2: a file or argument is wrong (file:line:column)
+  │   └── SpecError           .zagi/env.toml (or a fact file) does not parse or validate
+  ├── StorageError            object storage (file://, s3://, http(s)://)
+  │   ├── NotFound            the object or bucket is not there (when absence is an error)
+  │   ├── Conflict            a conditional write lost: someone else changed it first
+  │   ├── ReadOnly            exit 2: the backend cannot be written (http caches)
+  │   └── Unavailable         the endpoint failed, timed out or refused us
+  ├── NixError                Nix failed; carries the derivation and its log tail
+  │   ├── NixEvalError        evaluation (nix-instantiate)
+  │   ├── NixBuildError       a build or substitution (nix-store --realise)
+  │   └── NixFetchError       a download (nix-prefetch-url)
+  ├── GitError                the git CLI failed; carries its last stderr line
+  ├── ToolMissing             a program zagi needs is not on PATH
+  └── IsolationError          the kernel would not isolate `zagi agent`
 """
 
 from __future__ import annotations
@@ -29,7 +50,8 @@ class ZagiError(Exception):
         return self.message
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"error": self.message, "exit_code": self.exit_code}
+        out: dict[str, Any] = {"error": self.message, "exit_code": self.exit_code,
+                               "kind": type(self).__name__}
         if self.hint:
             out["hint"] = self.hint
         out.update(self.details)
@@ -62,3 +84,82 @@ class BadInput(ZagiError):
         out = super().to_json()
         out.update({"file": self.file, "line": self.line, "column": self.column})
         return out
+
+
+@dataclass
+class SpecError(BadInput):
+    """env.toml (or another file zagi parses for its meaning) is invalid."""
+
+
+# --- object storage -------------------------------------------------------------
+
+
+@dataclass
+class StorageError(ZagiError):
+    """Object storage failed; `url` names the store (bucket, directory, endpoint)."""
+
+    url: str = ""
+
+
+@dataclass
+class NotFound(StorageError):
+    """A required object (or the bucket itself) does not exist."""
+
+
+@dataclass
+class Conflict(StorageError):
+    """A conditional write lost the race (If-Match / If-None-Match failed)."""
+
+
+@dataclass
+class ReadOnly(StorageError):
+    """This backend cannot be written (e.g. a cache read over http(s))."""
+
+    exit_code: int = EXIT_BAD_INPUT
+
+
+@dataclass
+class Unavailable(StorageError):
+    """The endpoint could not be reached or answered with an error."""
+
+
+# --- external programs ------------------------------------------------------------
+
+
+@dataclass
+class NixError(ZagiError):
+    """A Nix evaluation, build or fetch failed; carries what a user needs to act on it."""
+
+    drv: str | None = None
+    log_tail: str = ""
+    log_path: str | None = None
+
+
+@dataclass
+class NixEvalError(NixError):
+    """Evaluating a Nix expression failed (nix-instantiate)."""
+
+
+@dataclass
+class NixBuildError(NixError):
+    """Building or substituting failed (nix-store --realise)."""
+
+
+@dataclass
+class NixFetchError(NixError):
+    """Downloading a source failed (nix-prefetch-url)."""
+
+
+@dataclass
+class GitError(ZagiError):
+    """The git CLI failed."""
+
+
+@dataclass
+class ToolMissing(ZagiError):
+    """A program zagi needs (nix, git) is not installed."""
+
+
+@dataclass
+class IsolationError(ZagiError):
+    """The kernel refused a namespace or mount `zagi agent` needs; nothing was started."""

@@ -141,25 +141,25 @@ def replace_process(argv: Sequence[str], env: Mapping[str, str]) -> NoReturn:
         raise SystemExit(126) from None
 
 
-def run_isolated(argv: Sequence[str], env: Mapping[str, str], masks: list[Path]) -> int:
-    """Run argv in new mount + PID namespaces with `masks` hidden; return its exit code.
+def run_isolated(argv: Sequence[str], env: Mapping[str, str], *, setup: Callable[[], None],
+                 in_namespace: Callable[[], None]) -> int:
+    """Run argv isolated; return its exit code.
 
-    Layout (like `unshare --fork --pid --mount-proc` plus tini): this process unshares
-    and masks, forks PID 1 of the new namespace, which mounts a fresh /proc and forks
-    the command; PID 1 forwards signals to it and reaps. Exit codes follow the shell:
+    `setup` isolates this process (zagi/drivers/sandbox.py: unshare, masks) and raises if
+    it cannot; `in_namespace` runs in PID 1 of the new PID namespace before the command
+    (a fresh /proc). Layout, like `unshare --fork --pid --mount-proc` plus tini: PID 1
+    forks the command, forwards signals to it and reaps. Exit codes follow the shell:
     the command's own, 128+N when killed by signal N, 127 if it does not exist.
     """
     import signal
 
-    from zagi.core import sandbox
-
-    sandbox.enter(masks)
+    setup()
     log.debug("isolated exec %s", argv[0])
     init = os.fork()
     if init == 0:  # PID 1 inside the namespace
         code = 1
         try:
-            sandbox.mount_proc()
+            in_namespace()
             code = _init(argv, env)
         except BaseException as exc:
             sys.stderr.write(f"zagi agent: {exc}\n")

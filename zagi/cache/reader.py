@@ -1,0 +1,147 @@
+"""Which binary caches a project reads, and fetching a locked env from them.
+
+Caches, in order: `--cache URL` options, the project's .zagi/config.toml, the user's
+$XDG_CONFIG_HOME/zagi/config.toml, then the local cache under $ZAGI_HOME when it exists:
+
+    [cache]
+    urls = ["s3://bucket?endpoint=https://...", "https://cache.example.org"]
+    public_keys = ["cache.example.org-1:BASE64..."]
+
+One GET of envs/<env-id>.json says whether a cache has the env. zagi then checks every
+narinfo's signature itself (so a refusal names the path, the cache and the key) and
+lets Nix substitute: file:// and http(s):// directly, s3:// through a verified local
+mirror (Nix 2.8 here has no S3 client of its own).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from zagi.cache import keys as signing_keys
+from zagi.core import layout
+from zagi.core.errors import ZagiError
+from zagi.core.layout import Project
+from zagi.drivers import nix
+from zagi.formats import nar, narinfo
+from zagi.formats.keys import verify
+from zagi.formats.narinfo import NarInfo
+from zagi.storage import Readable, Storage, open_url
+
+__all__ = ["CacheConfig", "Offer", "configured", "find", "mirror", "options"]
+
+FETCHERS = 8
+
+
+@dataclass
+class CacheConfig:
+    urls: list[str] = field(default_factory=list)
+    public_keys: list[str] = field(default_factory=list)
+
+
+def _read(path: Path) -> CacheConfig:
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        return CacheConfig()
+    except (tomllib.TOMLDecodeError, OSError) as exc:
+        raise ZagiError(f"{path}: {exc}") from None
+    c = data.get("cache", {})
+    return CacheConfig([str(u) for u in c.get("urls", [])], [str(k) for k in c.get("public_keys", [])])
+
+
+def configured(project: Project, urls: list[str], keys: list[str]) -> CacheConfig:
+    out = CacheConfig(list(urls), list(keys))
+    for cfg in (_read(project.config), _read(layout.user_config())):
+        out.urls += cfg.urls
+        out.public_keys += cfg.public_keys
+    if (layout.local_cache_dir() / narinfo.CACHE_INFO_KEY).exists():
+        out.urls.append(layout.local_cache_url())
+    out.public_keys += signing_keys.public_keys()
+    out.urls = list(dict.fromkeys(out.urls))
+    out.public_keys = list(dict.fromkeys(out.public_keys))
+    return out
+
+
+@dataclass
+class Offer:
+    """A cache that has the env and whose narinfos all verify."""
+
+    url: str  # what Nix reads (for s3://: the local mirror)
+    source: str  # the cache as configured
+
+
+def find(env_id: str, closure: list[str], cfg: CacheConfig,
+         say: list[str]) -> Offer | None:
+    for url in cfg.urls:
+        try:
+            cache = open_url(url)
+            if cache.get(narinfo.manifest_key(env_id)) is None:
+                continue
+            problems = _verify(cache, closure, cfg.public_keys)
+            if problems:
+                say.append(f"cache {url}: {problems[0]}" + (f" (+{len(problems) - 1} more)"
+                                                            if len(problems) > 1 else ""))
+                continue
+            if url.startswith("s3://"):
+                return Offer(mirror(cache, env_id, closure), url)
+            return Offer(url, url)
+        except ZagiError as exc:
+            say.append(f"cache {url}: {exc}")
+    return None
+
+
+def _verify(cache: Readable, closure: list[str], trusted: list[str]) -> list[str]:
+    """Every closure path has a narinfo signed by a trusted key (messages for the rest)."""
+    def one(path: str) -> str | None:
+        key = narinfo.narinfo_key(path)
+        raw = cache.get(key)
+        if raw is None:
+            return f"{path} is missing"
+        info = NarInfo.parse(raw.decode(errors="replace"), f"{cache.url}/{key}")
+        if info.store_path != path:
+            return f"{key} describes {info.store_path}, not {path}"
+        if verify(trusted, info.fingerprint(), info.sigs) is None:
+            signers = ", ".join(s.split(":", 1)[0] for s in info.sigs) or "nobody"
+            return (f"{path} is signed by {signers}, not by a trusted key "
+                    f"({', '.join(k.split(':', 1)[0] for k in trusted) or 'none configured'})")
+        return None
+
+    with ThreadPoolExecutor(FETCHERS) as pool:
+        return [m for m in pool.map(one, closure) if m]
+
+
+def mirror(cache: Readable, env_id: str, closure: list[str]) -> str:
+    """Copy narinfos and NARs into a local directory cache, checking FileHash on the way."""
+    local: Storage = open_url(f"file://{layout.mirror_dir(cache.url)}")
+    local.put(narinfo.CACHE_INFO_KEY, narinfo.CACHE_INFO)
+
+    def one(path: str) -> None:
+        name = narinfo.narinfo_key(path)
+        raw = cache.get(name) or b""
+        info = NarInfo.parse(raw.decode(errors="replace"), f"{cache.url}/{name}")
+        if not local.exists(info.url):
+            blob = cache.get(info.url)
+            if blob is None:
+                raise ZagiError(f"{cache.url}/{info.url} is missing (the NAR of {path})")
+            got = "sha256:" + nar.nix32(hashlib.sha256(blob).digest())
+            if info.file_hash and got != info.file_hash:
+                raise ZagiError(f"{cache.url}/{info.url}: FileHash {got} is not {info.file_hash} "
+                                "(truncated or tampered)")
+            local.put(info.url, blob)
+        local.put(name, raw)
+
+    with ThreadPoolExecutor(FETCHERS) as pool:
+        list(pool.map(one, closure))
+    local.put(narinfo.manifest_key(env_id), json.dumps({"env_id": env_id}).encode())
+    return local.url
+
+
+def options(offer: Offer | None, cfg: CacheConfig) -> nix.Options:
+    if offer is None:
+        return nix.Options()
+    return nix.Options(substituters=[offer.url], trusted_public_keys=cfg.public_keys, max_jobs=8)

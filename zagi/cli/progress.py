@@ -1,0 +1,40 @@
+"""Progress bars for people (rich), fed by the use-cases' Progress protocol
+(zagi/env/progress.py). Silent when stderr is not a terminal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from rich.console import Console
+
+
+class BuildProgress:
+    """A rich progress bar for Nix builds and fetches."""
+
+    def __init__(self, con: Console, title: str = "Resolving env...") -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.con = con
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TextColumn("{task.fields[current]}"), console=con, transient=True,
+                            disable=not con.is_terminal)
+        self.task = self.bar.add_task(title, total=None, current="")
+
+    def __enter__(self) -> BuildProgress:
+        self.bar.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.bar.stop()
+
+    def plan(self, builds: int, fetches: int) -> None:
+        self.bar.update(self.task, total=builds + fetches or None,
+                        description=f"Building {builds}, fetching {fetches}")
+
+    def event(self, kind: str, path: str) -> None:
+        name = path.rsplit("/", 1)[-1].split("-", 1)[-1].removesuffix(".drv")
+        self.bar.update(self.task, advance=1, current=f"{kind} {name}")

@@ -1,0 +1,244 @@
+"""Every path zagi reads or writes, in one place: the project's .zagi/ and $ZAGI_HOME.
+
+Stdlib only and cheap to import: the cached `zagi sync`, `zagi run`'s fast path and
+the shell hooks' renderer all use it. The hook scripts (shellhooks/scripts/*) repeat a
+few of these names in shell; tests/unit/test_layout.py keeps the two in step.
+
+In a project (committed unless marked local):
+
+  .zagi/env.toml           what the project asks for (hand-edited)
+  .zagi/env.lock           what it resolved to, content-hashed (generated)
+  .zagi/config.toml        suggested caches (untrusted until the user agrees)
+  .zagi/secrets.enc        age-encrypted secrets;  .zagi/recipients  who can read them
+  .zagi/env                local: symlink to the realized env's store path
+  .zagi/.synced            local: "<env id>\\n<sha256 of env.toml>\\n" of the last sync
+  .zagi/.sync.lock         local: flock(2) so one sync runs at a time
+  .zagi/.gitignore         keeps the local ones out of git
+
+Under $ZAGI_HOME (default ~/.zagi; $XDG_DATA_HOME/zagi when XDG is configured):
+
+  roots/<env-id>                GC root (symlink -> env output, registered with Nix)
+  envs/<env-id>/info.json       out path, system, closure size, created
+  envs/<env-id>/activate.*      activation for the hooks, precomputed at sync
+  envs/<env-id>/activate.json   the same as data, for `zagi run`, other shells, agents
+  envs/<env-id>/last-used       mtime = last sync/activation (for `zagi gc`)
+  envs/<env-id>/projects        one project path per line
+  allow/<env-id>/<root with / as %>   trust: the hook activates only these
+  run/hook.<pid>                per-shell prompt stamps of the hooks
+  keys/<name>.sec, .pub         binary-cache signing keys (0600 / public)
+  cache/                        the local binary cache (file://)
+  mirror/<hash of url>/         verified local copies of s3:// caches for Nix to read
+
+User configuration ($XDG_CONFIG_HOME/zagi, default ~/.config/zagi):
+
+  config.toml                   caches and keys the user trusts
+  identity.txt                  the age identity (0600; $ZAGI_IDENTITY overrides)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+ZAGI_DIR = ".zagi"
+ENV_TOML = "env.toml"
+ENV_LOCK = "env.lock"
+CONFIG_TOML = "config.toml"
+SECRETS_FILE = "secrets.enc"
+RECIPIENTS_FILE = "recipients"
+SYNCED = ".synced"
+SYNC_LOCK = ".sync.lock"
+MOUNT = "env"
+# The machine-local files in .zagi/, written to .zagi/.gitignore at the first sync.
+LOCAL_FILES = (MOUNT, SYNC_LOCK, SYNCED)
+
+# Activation files per env, written once at sync (shellhooks renders them).
+ACTIVATE_JSON = "activate.json"
+ACTIVATION_FILES = ("activate.sh", "deactivate.sh", "export.sh",
+                    "activate.fish", "deactivate.fish", "export.fish")
+
+
+# --- the env id ------------------------------------------------------------------
+
+
+def env_id_of(raw: bytes) -> str:
+    """The env id: sha256 of the canonical lock bytes, 32 hex digits (docs/env-lock.md)."""
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def spec_digest(raw: bytes) -> str:
+    """What `.synced` records of env.toml: a change to the file means "look again"."""
+    return hashlib.sha256(raw).hexdigest()
+
+
+# --- the project ------------------------------------------------------------------
+
+
+class Project:
+    """A project's root and the paths zagi uses inside it.
+
+    A plain class, not a dataclass: importing dataclasses (and with it inspect) would
+    cost the cached `zagi sync` 8 ms, a quarter of its budget (bench/sync.py).
+    """
+
+    __slots__ = ("root",)
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Project) and other.root == self.root
+
+    def __hash__(self) -> int:
+        return hash(self.root)
+
+    def __repr__(self) -> str:
+        return f"Project({str(self.root)!r})"
+
+    @property
+    def zagi_dir(self) -> Path:
+        return self.root / ZAGI_DIR
+
+    @property
+    def env_toml(self) -> Path:
+        return self.zagi_dir / ENV_TOML
+
+    @property
+    def lock(self) -> Path:
+        return self.zagi_dir / ENV_LOCK
+
+    @property
+    def mount(self) -> Path:
+        return self.zagi_dir / MOUNT
+
+    @property
+    def config(self) -> Path:
+        return self.zagi_dir / CONFIG_TOML
+
+    @property
+    def secrets(self) -> Path:
+        return self.zagi_dir / SECRETS_FILE
+
+    @property
+    def recipients(self) -> Path:
+        return self.zagi_dir / RECIPIENTS_FILE
+
+    @property
+    def synced(self) -> Path:
+        return self.zagi_dir / SYNCED
+
+    @property
+    def sync_lock(self) -> Path:
+        return self.zagi_dir / SYNC_LOCK
+
+    @property
+    def gitignore(self) -> Path:
+        return self.zagi_dir / ".gitignore"
+
+
+def find_root(start: Path) -> Path | None:
+    """The nearest directory at or above `start` with .zagi/env.toml (the hooks use the
+    same rule)."""
+    here = start.resolve()
+    for d in (here, *here.parents):
+        if (d / ZAGI_DIR / ENV_TOML).is_file():
+            return d
+    return None
+
+
+def read_synced(project: Project) -> tuple[str, str] | None:
+    """(env id, env.toml digest) the last sync recorded, or None."""
+    try:
+        env_id, digest = project.synced.read_text().split()
+    except (OSError, ValueError):
+        return None
+    return env_id, digest
+
+
+def render_synced(env_id: str, digest: str) -> str:
+    return f"{env_id}\n{digest}\n"
+
+
+# --- $ZAGI_HOME and user config ----------------------------------------------------
+
+
+def zagi_home() -> Path:
+    """$ZAGI_HOME, else $XDG_DATA_HOME/zagi when XDG is configured, else ~/.zagi."""
+    if home := os.environ.get("ZAGI_HOME"):
+        return Path(home).expanduser()
+    if xdg := os.environ.get("XDG_DATA_HOME"):
+        return Path(xdg) / "zagi"
+    return Path.home() / ".zagi"
+
+
+def config_dir() -> Path:
+    """User configuration (identities, settings): $XDG_CONFIG_HOME/zagi or ~/.config/zagi."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "zagi"
+
+
+def user_config() -> Path:
+    return config_dir() / CONFIG_TOML
+
+
+def default_identity() -> Path:
+    return config_dir() / "identity.txt"
+
+
+def roots_dir() -> Path:
+    return zagi_home() / "roots"
+
+
+def root_path(env_id: str) -> Path:
+    return roots_dir() / env_id
+
+
+def envs_dir() -> Path:
+    return zagi_home() / "envs"
+
+
+def env_dir(env_id: str) -> Path:
+    return envs_dir() / env_id
+
+
+def allow_dir() -> Path:
+    return zagi_home() / "allow"
+
+
+def allow_key(root: Path) -> str:
+    """The trust file's name for a project root (the hooks derive it with ${d//\\//%})."""
+    return str(root).replace("/", "%")
+
+
+def allow_file(env_id: str, root: Path) -> Path:
+    return allow_dir() / env_id / allow_key(root)
+
+
+def run_dir() -> Path:
+    return zagi_home() / "run"
+
+
+def keys_dir() -> Path:
+    return zagi_home() / "keys"
+
+
+def local_cache_dir() -> Path:
+    return zagi_home() / "cache"
+
+
+def local_cache_url() -> str:
+    return f"file://{local_cache_dir()}"
+
+
+def mirror_dir(source_url: str) -> Path:
+    return zagi_home() / "mirror" / hashlib.sha256(source_url.encode()).hexdigest()[:16]
+
+
+def realized_out(env_id: str) -> str | None:
+    """The output an env's GC root points at, if the root and its target exist."""
+    try:
+        target = os.readlink(root_path(env_id))
+    except OSError:
+        return None
+    return target if os.path.isdir(target) else None

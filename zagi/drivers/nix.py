@@ -1,0 +1,250 @@
+"""The Nix driver: every call zagi makes to Nix goes through here.
+
+Why one module: every call must carry the same options (explicit substituters so
+nothing waits on an unreachable cache.nixos.org), the same error handling (which
+derivation failed, the last lines of its log, where the full log is), and the same
+logging. Commands are Nix 2.8's stable CLI (nix-instantiate, nix-store, nix-hash):
+the experimental `nix` command may be disabled on a user's machine.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from zagi.core import proc
+from zagi.core.errors import (
+    NixBuildError,
+    NixError,
+    NixEvalError,
+    NixFetchError,
+    ToolMissing,
+    ZagiError,
+)
+from zagi.formats.lockfile import PathInfo
+
+__all__ = ["NixBuildError", "NixError", "NixEvalError", "NixFetchError", "Options", "PathInfo",
+           "available", "closure", "collect_garbage", "current_system", "deriver", "eval_json",
+           "hash_path", "instantiate", "is_valid", "prefetch_tarball", "realise", "references",
+           "show_config", "version", "would_build"]
+
+BUILD_TIMEOUT = 3600.0
+_LOG_LINES = 25
+
+
+@dataclass
+class Options:
+    """Settings passed to every Nix call. `substituters` empty = build everything locally."""
+
+    substituters: list[str] = field(default_factory=list)
+    trusted_public_keys: list[str] = field(default_factory=list)
+    max_jobs: int | None = None
+
+    def argv(self) -> list[str]:
+        out = ["--option", "substituters", " ".join(self.substituters),
+               "--option", "narinfo-cache-negative-ttl", "0"]
+        if self.trusted_public_keys:
+            out += ["--option", "trusted-public-keys", " ".join(self.trusted_public_keys)]
+        if self.max_jobs:
+            out += ["--max-jobs", str(self.max_jobs)]
+        return out
+
+
+def available() -> bool:
+    return proc.which("nix-instantiate") is not None and proc.which("nix-store") is not None
+
+
+def current_system() -> str:
+    """This machine's Nix system string, without asking Nix (it costs ~50 ms)."""
+    import platform
+
+    machine = platform.machine().lower()
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    return f"{arch}-{platform.system().lower()}"
+
+
+def _require() -> None:
+    if not available():
+        raise ToolMissing("Nix is not installed (nix-instantiate and nix-store not on PATH)",
+                        hint="run `zagi doctor`; on Debian: sudo apt-get install nix-bin")
+
+
+def _failure(what: str, res: proc.Result, kind: type[NixError] = NixBuildError) -> NixError:
+    err = res.stderr
+    drv = None
+    if m := re.search(r"builder for '(/nix/store/[^']+\.drv)' failed", err):
+        drv = m.group(1)
+    log_path = None
+    if drv:
+        base = Path(drv).name
+        cand = Path("/nix/var/log/nix/drvs") / base[:2] / f"{base[2:]}.bz2"
+        log_path = str(cand) if cand.exists() else None
+    tail = "\n".join(err.strip().splitlines()[-_LOG_LINES:])
+    msg = f"{what} failed" + (f": {drv}" if drv else "")
+    hint = f"full log: nix-store --read-log {drv}" if drv else None
+    return kind(msg, hint=hint, drv=drv, log_tail=tail, log_path=log_path,
+                    details={"drv": drv, "log_tail": tail, "log_path": log_path})
+
+
+def _run(argv: Sequence[str], what: str, timeout: float = 600.0,
+         kind: type[NixError] = NixError) -> str:
+    _require()
+    res = proc.run(argv, timeout=timeout)
+    if not res.ok:
+        raise _failure(what, res, kind)
+    return res.stdout
+
+
+def eval_json(template: Path, args: dict[str, str], argstrs: dict[str, str],
+              opts: Options) -> Any:
+    """nix-instantiate --eval --strict --json of a template with --arg/--argstr values."""
+    argv = ["nix-instantiate", "--eval", "--strict", "--json", str(template), *opts.argv()]
+    for k, v in args.items():
+        argv += ["--arg", k, v]
+    for k, v in argstrs.items():
+        argv += ["--argstr", k, v]
+    return json.loads(_run(argv, "nix evaluation", kind=NixEvalError))
+
+
+def instantiate(template: Path, args: dict[str, str], argstrs: dict[str, str],
+                opts: Options) -> tuple[str, str]:
+    """Evaluate to a derivation without building: (drv path, output path)."""
+    argv = ["nix-instantiate", str(template), *opts.argv()]
+    for k, v in args.items():
+        argv += ["--arg", k, v]
+    for k, v in argstrs.items():
+        argv += ["--argstr", k, v]
+    drv = _run(argv, "nix evaluation", kind=NixEvalError).strip().splitlines()[-1]
+    out = _run(["nix-store", "--query", "--outputs", drv], "nix-store --query").split()[0]
+    return drv, out
+
+
+Event = Callable[[str, str], None]  # ("build" | "fetch", store path) as Nix starts each
+
+
+def realise(drv: str, opts: Options, root: Path | None = None, on_event: Event | None = None) -> str:
+    """Build (or substitute) a derivation's output; with `root`, register an indirect GC root.
+
+    `on_event` hears each derivation Nix starts building and each path it starts fetching.
+    """
+    argv = ["nix-store", "--realise", drv, *opts.argv()]
+    if root is not None:
+        argv += ["--add-root", str(root)]
+    _require()
+
+    def line(text: str) -> None:
+        if on_event is None:
+            return
+        if m := re.match(r"building '(/nix/store/[^']+)'", text):
+            on_event("build", m.group(1))
+        elif m := re.match(r"copying path '(/nix/store/[^']+)' from", text):
+            on_event("fetch", m.group(1))
+
+    res = proc.stream(argv, line, timeout=BUILD_TIMEOUT)
+    if not res.ok:
+        raise _failure("nix build", res)
+    out = res.stdout.strip().splitlines()
+    return out[-1] if out else drv
+
+
+def closure(out: str) -> list[PathInfo]:
+    """Every path in the runtime closure of `out`, with NarHash and NarSize, sorted."""
+    paths = sorted(_run(["nix-store", "--query", "--requisites", out], "nix-store").split())
+    hashes = _run(["nix-store", "--query", "--hash", *paths], "nix-store").split()
+    sizes = _run(["nix-store", "--query", "--size", *paths], "nix-store").split()
+    if not (len(paths) == len(hashes) == len(sizes)):
+        raise ZagiError("nix-store returned an incomplete closure listing")
+    return [PathInfo(p, h, int(s)) for p, h, s in zip(paths, hashes, sizes, strict=True)]
+
+
+def is_valid(path: str) -> bool:
+    """Is `path` a valid (registered, complete) store path?"""
+    if not available():
+        return False
+    return proc.run(["nix-store", "--check-validity", path], timeout=60).ok
+
+
+def hash_path(path: Path) -> str:
+    """sha256 (nix32) of a directory's NAR serialisation, as fetchTarball's sha256 expects."""
+    return _run(["nix-hash", "--type", "sha256", "--base32", str(path)], "nix-hash").strip()
+
+
+def version() -> str:
+    """Nix's version ("2.8.0"), or "unknown"."""
+    res = proc.run(["nix", "--version"], timeout=20)
+    return res.stdout.strip().rsplit(" ", 1)[-1] if res.ok else "unknown"
+
+
+def show_config() -> dict[str, str]:
+    """Nix's effective settings (`nix show-config`), as the client sees them; {} if unavailable."""
+    res = proc.run(["nix", "--extra-experimental-features", "nix-command", "show-config"],
+                   timeout=20)
+    if not res.ok:
+        return {}
+    out: dict[str, str] = {}
+    for line in res.stdout.splitlines():
+        k, sep, v = line.partition(" = ")
+        if sep:
+            out[k.strip()] = v.strip()
+    return out
+
+
+def collect_garbage(dry_run: bool = False) -> str:
+    argv = ["nix-store", "--gc", *(["--print-dead"] if dry_run else [])]
+    return _run(argv, "nix-store --gc", timeout=BUILD_TIMEOUT)
+
+
+def prefetch_tarball(url: str) -> str:
+    """sha256 (nix32) of an unpacked tarball, as fetchTarball wants it (needs the network).
+
+    A failed download is the common case offline, so it gets its own message: Nix's
+    retry warnings say nothing the final line does not.
+    """
+    _require()
+    res = proc.run(["nix-prefetch-url", "--unpack", "--type", "sha256", url], timeout=1800)
+    if not res.ok:
+        last = (res.stderr.strip().splitlines() or ["(no output)"])[-1]
+        raise NixFetchError(f"could not fetch nixpkgs from {url}",
+                       hint="zagi lock downloads each nixpkgs revision once, then Nix keeps it; "
+                            "check the network (or, offline, use the stand-in package set: "
+                            "ZAGI_NIXPKGS=fixtures/nixpkgs)",
+                       log_tail=last.removeprefix("error: "), details={"url": url})
+    return res.stdout.strip().splitlines()[-1]
+
+
+def would_build(drv: str, opts: Options) -> tuple[list[str], list[str]]:
+    """(derivations Nix would build, paths it would fetch) to realise `drv`; nothing runs."""
+    _require()
+    res = proc.run(["nix-store", "--realise", "--dry-run", drv, *opts.argv()], timeout=600)
+    if not res.ok:
+        raise _failure("nix dry run", res, NixEvalError)
+    built: list[str] = []
+    fetched: list[str] = []
+    bucket: list[str] | None = None
+    for line in res.stderr.splitlines():
+        if "will be built" in line:
+            bucket = built
+        elif "will be fetched" in line:
+            bucket = fetched
+        elif line.startswith("  /nix/store/") and bucket is not None:
+            bucket.append(line.strip())
+        else:
+            bucket = None
+    return built, fetched
+
+
+def references(paths: list[str]) -> dict[str, list[str]]:
+    """Direct references of each store path (full paths)."""
+    out: dict[str, list[str]] = {}
+    for p in paths:
+        out[p] = sorted(_run(["nix-store", "--query", "--references", p], "nix-store").split())
+    return out
+
+
+def deriver(path: str) -> str | None:
+    d = _run(["nix-store", "--query", "--deriver", path], "nix-store").strip()
+    return None if not d or d == "unknown-deriver" else d

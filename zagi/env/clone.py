@@ -1,0 +1,61 @@
+"""`zagi clone URL [DIR]`: git clone, then make the env ready (a download when cached)."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from zagi.cache import reader
+from zagi.core.errors import BadInput
+from zagi.core.layout import Project, find_root
+from zagi.drivers import git, nix
+from zagi.env import sync
+from zagi.env.progress import Progress
+from zagi.env.result import SyncResult
+
+
+@dataclass
+class CloneResult:
+    dir: Path
+    clone_ms: float
+    sync: SyncResult | None  # None: the repository has no .zagi/ (and --init was not given)
+
+
+def target_dir(url: str, dest: str | None) -> Path:
+    if dest:
+        return Path(dest)
+    name = re.sub(r"\.git$", "", url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1])
+    if not name:
+        raise BadInput(f"cannot derive a directory name from {url!r}; give one")
+    return Path(name)
+
+
+def project_in(dest: Path) -> Project | None:
+    root = find_root(dest)
+    return Project(root) if root == dest.resolve() else None
+
+
+def clone(url: str, dest: str | None, depth: int | None, *, caches: list[str], trust: list[str],
+          infer: bool, progress: Progress, on_cloned: Callable[[float], None]) -> CloneResult:
+    """Clone, then sync; `on_cloned(ms)` once git is done (before the env work starts)."""
+    t0 = time.perf_counter()
+    dest_dir = target_dir(url, dest)
+    git.clone(url, dest_dir, depth)
+    clone_ms = (time.perf_counter() - t0) * 1000
+    on_cloned(clone_ms)
+    proj = project_in(dest_dir)
+    if proj is None and infer:
+        from zagi.project import init
+
+        init.run(dest_dir.resolve())
+        proj = project_in(dest_dir)
+    if proj is None:
+        return CloneResult(dest_dir, clone_ms, None)
+    t1 = time.perf_counter()
+    res = sync.sync(proj, nix.Options(), progress=progress,
+                    caches=reader.configured(proj, caches, trust))
+    res.ms = (time.perf_counter() - t1) * 1000
+    return CloneResult(dest_dir, clone_ms, res)

@@ -1,0 +1,121 @@
+"""`zagi doctor`: the facts a bug report needs, and for each problem the command that fixes it."""
+
+from __future__ import annotations
+
+import grp
+import os
+import platform
+import re
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+from zagi import __version__
+from zagi.core import layout, proc
+from zagi.drivers import git, nix
+
+Status = Literal["ok", "warn", "fail", "info"]
+SHELL_RC = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "fish": "~/.config/fish/config.fish",
+            "direnv": "~/.config/direnv/direnvrc"}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+    fix: str | None = None
+
+
+def check_nix() -> list[Check]:
+    if not proc.which("nix-build") or not proc.which("nix"):
+        return [Check("nix", "fail", "not found on PATH",
+                      "sudo apt-get install nix-bin   (or: bash scripts/setup.sh as root)")]
+    checks = [Check("nix", "ok", f"{nix.version()} at {proc.which('nix')}")]
+    cfg = nix.show_config()
+    group = cfg.get("build-users-group", "")
+    if group:
+        try:
+            grp.getgrnam(group)
+        except KeyError:
+            checks.append(Check("nix build users", "fail", f"group {group!r} does not exist",
+                                "sudo bash scripts/setup.sh   (creates nixbld and nixbld1..4)"))
+    store = Path("/nix/store")
+    daemon = Path("/nix/var/nix/daemon-socket/socket").exists()
+    if os.access(store, os.W_OK) or (not store.exists() and os.access("/", os.W_OK)):
+        checks.append(Check("nix store", "ok", f"{store} writable (single-user)"))
+    elif daemon:
+        checks.append(Check("nix store", "ok", f"{store} through the nix daemon"))
+    else:
+        checks.append(Check("nix store", "fail", f"{store} is not writable and no daemon runs",
+                            "run as root, or start the daemon: sudo systemctl start nix-daemon"))
+    sandbox = cfg.get("sandbox", "unknown")
+    checks.append(Check("nix sandbox", "info", f"sandbox = {sandbox}"))
+    subs = cfg.get("substituters", "")
+    checks.append(Check("nix substituters", "info", subs or "(none)"))
+    return checks
+
+
+def check_git() -> Check:
+    if not git.available():
+        return Check("git", "fail", "not found on PATH", "sudo apt-get install git")
+    return Check("git", "ok", git.version())
+
+
+def check_home() -> list[Check]:
+    home = layout.zagi_home()
+    src = "$ZAGI_HOME" if os.environ.get("ZAGI_HOME") else "default"
+    probe = home if home.exists() else next((p for p in home.parents if p.exists()), Path("/"))
+    if not os.access(probe, os.W_OK):
+        return [Check("ZAGI_HOME", "fail", f"{home} ({src}) is not writable",
+                      f"export ZAGI_HOME=~/.zagi   (or: sudo chown -R $USER {home})")]
+    out = [Check("ZAGI_HOME", "ok", f"{home} ({src}{'' if home.exists() else ', not created yet'})")]
+    cache = layout.local_cache_dir()
+    out.append(Check("caches", "info",
+                     f"local file://{cache}{'' if cache.exists() else ' (empty)'}; "
+                     f"user config {layout.user_config()}"))
+    kdir = layout.keys_dir()
+    keys = sorted(kdir.glob("*.sec")) if kdir.is_dir() else []
+    for key in keys:
+        mode = key.stat().st_mode & 0o777
+        if mode & 0o077:
+            out.append(Check(f"key {key.stem}", "fail", f"{key} is mode {mode:o}",
+                             f"chmod 600 {key}"))
+        else:
+            out.append(Check(f"key {key.stem}", "ok", str(key)))
+    if not keys:
+        out.append(Check("signing keys", "info", "none yet"))
+    return out
+
+
+def check_shells() -> list[Check]:
+    out: list[Check] = []
+    for shell, rc in SHELL_RC.items():
+        path = Path(os.path.expanduser(rc))
+        if not proc.which(shell):
+            out.append(Check(f"shell {shell}", "info", "not installed"))
+            continue
+        try:
+            hooked = bool(re.search(r"zagi\s+hook|use_zagi", path.read_text(errors="replace")))
+        except OSError:
+            hooked = False
+        out.append(Check(f"shell {shell}", "info",
+                         f"installed; zagi hook {'found' if hooked else 'not found'} in {rc}",
+                         None if hooked else f"zagi hook {shell} --install"))
+    return out
+
+
+def run() -> list[Check]:
+    checks = [Check("zagi", "ok", f"{__version__} (Python {platform.python_version()}, "
+                                  f"{sys.executable})")]
+    checks += check_nix()
+    checks.append(check_git())
+    checks += check_home()
+    checks += check_shells()
+    return checks
+
+
+def to_json(checks: list[Check]) -> dict[str, object]:
+    return {"checks": [asdict(c) for c in checks],
+            "problems": sum(c.status == "fail" for c in checks)}

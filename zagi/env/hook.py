@@ -1,0 +1,48 @@
+"""`zagi hook SHELL [--install]`: the per-shell hook script, and adding it to an rc file."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import shellhooks
+from zagi.core import layout
+from zagi.core.errors import BadInput
+
+
+def executable() -> str:
+    """How hooks call zagi back (background sync): this installation's own script."""
+    exe = Path(sys.argv[0])
+    if exe.name == "zagi" and exe.exists():
+        return str(exe.resolve())
+    return shutil.which("zagi") or "zagi"
+
+
+def hook(shell: str) -> str:
+    if shell not in shellhooks.SHELLS:
+        raise BadInput(f"unknown shell {shell!r}; expected one of: {', '.join(shellhooks.SHELLS)}")
+    layout.run_dir().mkdir(parents=True, exist_ok=True)  # per-shell prompt stamps
+    return shellhooks.render(shell, layout.zagi_home(), executable())
+
+
+def install(shell: str) -> tuple[Path, bool]:
+    """Add the hook to the shell's rc file (direnv: the use_zagi function). Idempotent."""
+    if shell not in shellhooks.SHELLS:
+        raise BadInput(f"unknown shell {shell!r}; expected one of: {', '.join(shellhooks.SHELLS)}")
+    rc = Path(os.path.expanduser(shellhooks.RC_FILES[shell]))
+    text = rc.read_text() if rc.exists() else ""
+    line = shellhooks.INSTALL_LINES.get(shell)
+    if line is None:  # direnv: the function itself goes into direnvrc
+        if "use_zagi()" in text:
+            return rc, False
+        addition = hook(shell)
+    else:
+        if line in text:
+            return rc, False
+        addition = f"\n# zagi: activate project environments on cd\n{line}\n"
+    rc.parent.mkdir(parents=True, exist_ok=True)
+    with rc.open("a") as fh:
+        fh.write(addition)
+    return rc, True

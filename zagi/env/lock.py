@@ -1,0 +1,187 @@
+"""`zagi lock`: env.toml -> resolved choices -> evaluated (and, here, built) env -> env.lock."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from nixgen import catalog as catalog_mod
+from nixgen.catalog import Catalog
+from nixgen.resolve import Choice, escape_hatch, resolve
+from zagi.core.errors import BadInput
+from zagi.core.layout import Project
+from zagi.core.versions import parse_request
+from zagi.drivers import nix
+from zagi.env.progress import Progress, Silent
+from zagi.formats import lockfile, spec
+from zagi.formats.lockfile import Lock, Package, Source, SystemLock
+from zagi.formats.spec import EnvSpec, ToolSpec
+
+ENV_NAME = "zagi-env"  # one name for every project, so identical envs share one store path
+EXTRA_OUTPUTS = ["dev", "man"]
+
+
+def spec_hash(s: EnvSpec) -> str:
+    """Hash of what the env means (not of comments or order; not of the project name)."""
+    data = s.model_dump(mode="json", by_alias=True, exclude={"project"})
+    return "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
+def resolve_all(s: EnvSpec, cat: Catalog) -> dict[str, tuple[str, Choice]]:
+    """name -> (kind, choice) for every tool, system package and service."""
+    pin = s.nix.nixpkgs if s.nix else None
+    out: dict[str, tuple[str, Choice]] = {}
+    for name, val in s.tools.items():
+        if isinstance(val, ToolSpec) and val.attr:
+            out[name] = ("tool", escape_hatch(cat, name, val.attr, val.nixpkgs or pin))
+        else:
+            rev = val.nixpkgs if isinstance(val, ToolSpec) else None
+            out[name] = ("tool", resolve(cat, name, s.tool_version(name) or "latest", rev or pin))
+    for name in s.system.packages:
+        out[name] = ("system", resolve(cat, name, "latest", pin))
+    for name, req in s.services.items():
+        out[name] = ("service", resolve(cat, name, req, pin))
+    return out
+
+
+def _source(cat: Catalog, rev: str) -> Source:
+    """How the lock records a nixpkgs revision: a stand-in set, or a tarball with its hash."""
+    r = cat.revisions[rev]
+    local = cat.revision_dir(rev)
+    if local is not None:
+        return Source(nix.hash_path(local), standin=rev)
+    if not r.url:
+        raise BadInput(f"catalog revision {rev} has neither a path nor a url")
+    return Source(nix.prefetch_tarball(r.url), url=r.url, rev=r.rev or rev)
+
+
+def _template_source(cat: Catalog, rev: str, src: Source) -> dict[str, str]:
+    """A locked nixpkgs source as the templates read it: a local path or a tarball + hash."""
+    if src.standin is not None:
+        local = cat.revision_dir(src.standin) if src.standin in cat.revisions else None
+        if local is None:
+            raise BadInput(f"this lock uses the stand-in package set revision {rev!r}",
+                           hint="set ZAGI_NIXPKGS to the stand-in set (fixtures/nixpkgs)")
+        return {"path": str(local)}
+    assert src.url is not None  # lockfile.parse guarantees standin or url
+    return {"url": src.url, "sha256": src.sha256}
+
+
+def _check_hatches(lk: Lock, cat: Catalog, opts: nix.Options) -> Lock:
+    """Escape-hatch attributes must exist; their version goes into the lock."""
+    hatches = {n: p for n, p in lk.packages.items() if p.version is None}
+    packages = dict(lk.packages)
+    for rev in sorted({p.nixpkgs for p in hatches.values()}):
+        group = {n: [p.attr] for n, p in hatches.items() if p.nixpkgs == rev}
+        found = catalog_mod.versions_of(_template_source(cat, rev, lk.nixpkgs[rev]), group, opts)
+        for name, attrs in group.items():
+            version = found.get(name, {}).get(attrs[0])
+            if version is None:
+                raise BadInput(f"{name}: attribute {attrs[0]!r} is not in nixpkgs revision "
+                               f"{rev} (or has no version)",
+                               hint="check the name with `nix search`, or pin another "
+                                    "revision with nixpkgs = \"...\"")
+            packages[name] = replace(packages[name], version=str(version))
+    return replace(lk, packages=packages)
+
+
+def nix_data(lk: Lock, cat: Catalog) -> dict[str, Any]:
+    """The JSON the static template reads, from a lock (so sync rebuilds exactly it)."""
+    sources = {rev: _template_source(cat, rev, src) for rev, src in lk.nixpkgs.items()}
+    newest = max(sources, key=lambda r: cat.revisions[r].order if r in cat.revisions else -1)
+    return {
+        "name": ENV_NAME,
+        "nixpkgs": sources,
+        "packages": [{"nixpkgs": p.nixpkgs, "attr": p.attr.split(".")}
+                     for _, p in sorted(lk.packages.items())],
+        "buildEnv": newest,
+        "extraOutputs": EXTRA_OUTPUTS,
+    }
+
+
+def template() -> Path:
+    return Path(str(resources.files("nixgen").joinpath("templates/env.nix")))
+
+
+def evaluate(lk: Lock, cat: Catalog, system: str, opts: nix.Options) -> tuple[str, str]:
+    """Instantiate the env for `system` without building: (derivation, output path)."""
+    with tempfile.TemporaryDirectory(prefix="zagi-gen-") as tmp:
+        data_file = Path(tmp) / "env.json"
+        data_file.write_text(json.dumps(nix_data(lk, cat), sort_keys=True))
+        return nix.instantiate(template(), {"data": str(data_file)}, {"system": system}, opts)
+
+
+@dataclass
+class LockResult:
+    lock: Lock
+    changed: bool
+    built: list[str] = field(default_factory=list)
+
+
+def lock(project: Project, systems: list[str] | None, opts: nix.Options,
+         progress: Progress | None = None) -> LockResult:
+    progress = progress or Silent()
+    s = spec.load(project.env_toml)
+    cat = catalog_mod.load()
+    choices = resolve_all(s, cat)  # resolution errors (exit 2) before any Nix work
+    revs = sorted({c.rev for _, c in choices.values()})
+    new = Lock(
+        spec_hash=spec_hash(s),
+        nixpkgs={rev: _source(cat, rev) for rev in revs},
+        packages={name: Package(kind, c.request, c.version, c.attr, c.rev)
+                  for name, (kind, c) in sorted(choices.items())},
+        env=dict(sorted(s.env.items())),
+        systems={},
+    )
+    new = _check_hatches(new, cat, opts)
+    old = lockfile.read(project.lock) if project.lock.exists() else None
+    if old and old.same_env(new):
+        new = replace(new, systems=dict(old.systems))  # same env: keep systems locked elsewhere
+    here = nix.current_system()
+    built: list[str] = []
+    for system in systems or [here]:
+        drv, out = evaluate(new, cat, system, opts)
+        entry = SystemLock(out)
+        if system == here:
+            built, fetched = nix.would_build(drv, opts)
+            progress.plan(len(built), len(fetched))
+            nix.realise(drv, opts, on_event=progress.event)
+            entry = SystemLock(out, tuple(nix.closure(out)))
+        elif (kept := new.system(system)) is not None and kept.out == out:
+            entry = kept  # keep a closure recorded where it was built
+        new = new.with_system(system, entry)
+    changed = old is None or old.canonical() != new.canonical()
+    result = lockfile.write(project.lock, new) if changed else old
+    assert result is not None
+    return LockResult(result, changed, built)
+
+
+def relock_if_locked(root: Path) -> bool:
+    """After an edit, bring env.lock along if the project has one (resolution errors: exit 2)."""
+    proj = Project(root)
+    if not proj.lock.exists():
+        return False
+    lock(proj, None, nix.Options())
+    return True
+
+
+def check(project: Project) -> list[str]:
+    """What changed in env.toml since the lock ([] = in step). Reads only."""
+    s = spec.load(project.env_toml)
+    lk = lockfile.read(project.lock)
+    if lk.spec_hash == spec_hash(s):
+        return []
+    locked = {n: p.request for n, p in lk.packages.items()}
+    wanted: dict[str, str] = {n: parse_request(s.tool_version(n) or "latest").text for n in s.tools}
+    wanted.update({n: "latest" for n in s.system.packages})
+    wanted.update({n: parse_request(r).text for n, r in s.services.items()})
+    diffs = [f"{n}: added ({wanted[n]})" for n in sorted(set(wanted) - set(locked))]
+    diffs += [f"{n}: removed (was {locked[n]})" for n in sorted(set(locked) - set(wanted))]
+    diffs += [f"{n}: {locked[n]} -> {wanted[n]}" for n in sorted(set(wanted) & set(locked))
+              if str(locked[n]) != str(wanted[n]) and not str(locked[n]).startswith("attr:")]
+    return diffs or ["env.toml changed ([env], [nix] or tool options)"]

@@ -1,0 +1,41 @@
+"""The env as a process environment: `zagi run`, `zagi shell`, `zagi env --export`.
+
+`zagi run -- CMD` on an already realized env never gets here: zagi/env/fastsync.py
+execs it straight from `zagi/__main__.py`. This module is the full path (sync first).
+"""
+
+from __future__ import annotations
+
+import os
+
+from zagi.core import layout
+from zagi.core.errors import BadInput, ZagiError
+from zagi.core.layout import Project
+from zagi.drivers import nix
+from zagi.env import fastsync, sync, trust
+
+EXPORT_FILES = {"bash": "export.sh", "zsh": "export.sh", "sh": "export.sh",
+                "fish": "export.fish", "json": layout.ACTIVATE_JSON}
+
+
+def ready_env(project: Project, base: dict[str, str] | None = None) -> dict[str, str]:
+    """`base` (default: this process's environment) with the project's env activated,
+    syncing first when the env is not realized."""
+    found = fastsync.realized(project.root)
+    if found is None:
+        sync.sync(project, nix.Options())
+        found = fastsync.realized(project.root)
+    env = fastsync.run_env(found[0], dict(os.environ if base is None else base)) if found else None
+    if env is None:
+        raise ZagiError("the env could not be prepared", hint="run `zagi sync` to see why")
+    return env
+
+
+def exports(project: Project, shell: str) -> str:
+    if shell not in EXPORT_FILES:
+        raise BadInput(f"--export {shell!r}: expected one of: {', '.join(EXPORT_FILES)}")
+    env_id = trust.synced_env_id(project)
+    path = layout.env_dir(env_id) / EXPORT_FILES[shell] if env_id else None
+    if path is None or not path.exists():
+        raise ZagiError("this project's env is not set up", hint="run `zagi sync`")
+    return path.read_text()

@@ -1,0 +1,180 @@
+"""`zagi sync` when the env is not already realized (the cached case is zagi/env/fastsync.py).
+
+Order matters for "never a broken .zagi/env": build, verify the closure against the
+lock, register the GC root, write the activation files, and only then flip the
+symlink with one rename. A kill at any point leaves the old env or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import time
+from collections.abc import Iterator
+
+from nixgen import catalog as catalog_mod
+from zagi.cache import reader as cache_mod
+from zagi.cache.reader import CacheConfig
+from zagi.core import layout
+from zagi.core.errors import BadInput, NixError, ZagiError
+from zagi.core.fsutil import atomic_write
+from zagi.core.layout import Project
+from zagi.drivers import nix
+from zagi.env import lock as locking
+from zagi.env import state, trust
+from zagi.env.progress import Progress, Silent
+from zagi.env.result import SyncResult
+from zagi.formats import lockfile, spec
+from zagi.formats.lockfile import Lock, PathInfo, SystemLock
+
+
+@contextlib.contextmanager
+def project_lock(project: Project) -> Iterator[None]:
+    """One sync at a time per project (a second one waits, then finds the env ready)."""
+    project.zagi_dir.mkdir(parents=True, exist_ok=True)
+    with project.sync_lock.open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _verify(lk: Lock, system: str, out: str) -> tuple[PathInfo, ...]:
+    """The closure as the store has it, refusing any difference from the lock."""
+    have = {p.path: p for p in nix.closure(out)}
+    entry = lk.system(system)
+    locked = entry.closure if entry else None
+    if not locked:
+        return tuple(have.values())
+    for rec in locked:
+        got = have.get(rec.path)
+        if got is None:
+            raise BadInput(f"{rec.path} is in the lock's closure but not in the built env",
+                           file=str(lk.path), hint="the lock was edited; run `zagi lock`")
+        if (got.nar_hash, got.nar_size) != (rec.nar_hash, rec.nar_size):
+            raise BadInput(
+                f"{rec.path}: the lock says {rec.nar_hash} ({rec.nar_size} bytes) but "
+                f"the store has {got.nar_hash} ({got.nar_size} bytes); refusing to use it",
+                file=str(lk.path), hint="the lock was edited or the build is not reproducible; "
+                                        "inspect with `git diff .zagi/env.lock`")
+    extra = sorted(set(have) - {r.path for r in locked})
+    if extra:
+        raise BadInput(f"the built env has paths the lock does not list: {extra[0]}",
+                       file=str(lk.path), hint="run `zagi lock`")
+    return locked
+
+
+def _install(project: Project, env_id: str, drv: str, out: str, lk: Lock,
+             opts: nix.Options, closure: tuple[PathInfo, ...]) -> None:
+    layout.roots_dir().mkdir(parents=True, exist_ok=True)
+    nix.realise(drv, opts, root=layout.root_path(env_id))
+    state.write_activation(env_id, out, dict(lk.env))
+    state.write_json(layout.env_dir(env_id) / "info.json", {
+        "out": out, "system": nix.current_system(), "env_id": env_id,
+        "closure_size": sum(p.nar_size for p in closure), "paths": len(closure),
+        "created": int(time.time())})
+    state.touch_last_used(env_id)
+    state.note_project(env_id, project.root)
+
+
+def _mount(project: Project, env_id: str, out: str) -> None:
+    if not project.gitignore.exists():
+        atomic_write(project.gitignore, "# machine-local: the realized env and sync state\n"
+                     + "".join(f"/{name}\n" for name in layout.LOCAL_FILES))
+    state.flip_symlink(project.mount, out)
+    # What the cached fast path compares: env id and the exact env.toml bytes it came from.
+    digest = layout.spec_digest(project.env_toml.read_bytes())
+    atomic_write(project.synced, layout.render_synced(env_id, digest))
+
+
+def _realise(drv: str, out: str, env_id: str, entry: SystemLock | None, opts: nix.Options,
+             caches: CacheConfig | None, progress: Progress,
+             notes: list[str]) -> tuple[list[str], list[str], str | None]:
+    """Fetch from a cache that has the env (signatures checked first), else build."""
+    offer = None
+    closure = [r.path for r in entry.closure or ()] if entry else []
+    if caches and closure and not nix.is_valid(out):
+        offer = cache_mod.find(env_id, closure, caches, notes)
+    use = cache_mod.options(offer, caches) if offer and caches else opts
+    planned, fetched = nix.would_build(drv, use)
+    progress.plan(len(planned), len(fetched))
+    built: list[str] = []  # what Nix really built, from its own events (not the plan)
+
+    def event(kind: str, path: str) -> None:
+        if kind == "build":
+            built.append(path)
+        progress.event(kind, path)
+
+    try:
+        nix.realise(drv, use, on_event=event)
+    except NixError as exc:
+        if offer is None:
+            raise
+        notes.append(f"fetching from {offer.source} failed ({exc.message}); building instead")
+        planned, fetched = nix.would_build(drv, opts)
+        progress.plan(len(planned), len(fetched))
+        nix.realise(drv, opts, on_event=event)
+        offer = None
+    if offer and built:  # Nix could not fetch some paths and built them itself
+        notes.append(f"{offer.source} did not deliver {len(built)} path(s) (missing or damaged "
+                     "NARs); they were built instead")
+        offer = None
+    return built, fetched, offer.source if offer else None
+
+
+def _relock_if_stale(project: Project, frozen: bool, opts: nix.Options,
+                     progress: Progress) -> list[str] | None:
+    """Relock when env.toml changed since the lock: what that built, or None if in step."""
+    current = locking.spec_hash(spec.load(project.env_toml))
+    stale = not project.lock.exists() or lockfile.read(project.lock).spec_hash != current
+    if not stale:
+        return None
+    if frozen:
+        raise ZagiError("env.lock is missing or out of date with env.toml (--frozen)",
+                        hint="run `zagi lock` and commit .zagi/env.lock")
+    return locking.lock(project, None, opts, progress).built
+
+
+def _record_system(project: Project, lk: Lock, system: str, out: str,
+                   closure: tuple[PathInfo, ...]) -> Lock:
+    """First build on this system: add its closure to the lock, keeping the user's trust
+    (only zagi's own bookkeeping changed, not what the env is)."""
+    was_allowed = trust.is_allowed(project.root, lk.env_id)
+    lk = lockfile.write(project.lock, lk.with_system(system, SystemLock(out, closure)))
+    if was_allowed:
+        trust.allow_id(project.root, lk.env_id)
+    return lk
+
+
+def sync(project: Project, opts: nix.Options, frozen: bool = False,
+         progress: Progress | None = None, caches: CacheConfig | None = None) -> SyncResult:
+    progress = progress or Silent()
+    notes: list[str] = []
+    t0 = time.perf_counter()
+    with project_lock(project):
+        pre_built = _relock_if_stale(project, frozen, opts, progress)
+        relocked = pre_built is not None
+        pre_built = pre_built or []
+        lk = lockfile.read(project.lock)
+        env_id, system = lk.env_id, nix.current_system()
+        entry = lk.system(system)
+        if entry and layout.realized_out(env_id) == entry.out:
+            _mount(project, env_id, entry.out)
+            state.touch_last_used(env_id)
+            return SyncResult(env_id, entry.out, not relocked, relocked, pre_built,
+                              ms=(time.perf_counter() - t0) * 1000)
+        drv, out = locking.evaluate(lk, catalog_mod.load(), system, opts)
+        if entry and entry.out != out:
+            raise BadInput(f"the lock says the env is {entry.out} but evaluating it gives "
+                           f"{out}: the package set differs from the one locked",
+                           file=str(project.lock), hint="run `zagi lock` to relock")
+        built, fetched, source = _realise(drv, out, env_id, entry, opts, caches, progress, notes)
+        closure = _verify(lk, system, out)
+        if entry is None and not frozen:
+            lk = _record_system(project, lk, system, out, closure)
+            env_id = lk.env_id
+        _install(project, env_id, drv, out, lk, opts, closure)
+        _mount(project, env_id, out)
+        return SyncResult(env_id, out, False, relocked, pre_built + built, fetched,
+                          (time.perf_counter() - t0) * 1000, source, notes)

@@ -1,0 +1,56 @@
+"""Trust: which (project, env) pairs the shell hook may activate (`zagi allow` / `deny`).
+
+Trust is keyed on the project root and the env id, so any change to the lock needs a
+new `zagi allow`; zagi's own bookkeeping (sync recording this machine's closure) carries
+it over (zagi/env/sync.py). The hooks test the same file: layout.allow_file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zagi.core import layout
+from zagi.core.errors import BadInput
+from zagi.core.layout import Project
+
+
+def lock_env_id(project: Project) -> str:
+    try:
+        return layout.env_id_of(project.lock.read_bytes())
+    except FileNotFoundError:
+        raise BadInput("this project has no env.lock yet", file=str(project.lock),
+                       hint="run `zagi sync` (or `zagi lock`), then `zagi allow`") from None
+
+
+def synced_env_id(project: Project) -> str | None:
+    synced = layout.read_synced(project)
+    return synced[0] if synced else None
+
+
+def allow(project: Project) -> list[str]:
+    """Trust this project's current env (the lock's, and the last synced one) in hooks."""
+    ids = {lock_env_id(project)}
+    if synced := synced_env_id(project):
+        ids.add(synced)
+    for env_id in sorted(ids):
+        allow_id(project.root, env_id)
+    return sorted(ids)
+
+
+def allow_id(root: Path, env_id: str) -> None:
+    f = layout.allow_file(env_id, root)
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text(str(root) + "\n")
+
+
+def is_allowed(root: Path, env_id: str) -> bool:
+    return layout.allow_file(env_id, root).exists()
+
+
+def deny(project: Project) -> int:
+    base = layout.allow_dir()
+    removed = 0
+    for f in base.glob(f"*/{layout.allow_key(project.root)}") if base.is_dir() else []:
+        f.unlink()
+        removed += 1
+    return removed

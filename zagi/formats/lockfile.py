@@ -1,0 +1,241 @@
+"""`.zagi/env.lock`: the resolved, content-hashed environment (format: docs/env-lock.md).
+
+Parsed into typed records at read, and every field's type checked there, so nothing
+above this module indexes into raw JSON or meets an AttributeError on a hostile file.
+Written as canonical JSON (sorted keys, two-space indent, trailing newline) so diffs are
+small and the env id (sha256 of exactly these bytes, zagi/core/layout.py) is the same on
+every machine for the same lock. Reading never rewrites; writing is atomic.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from zagi.core.errors import BadInput
+from zagi.core.fsutil import atomic_write, read_bounded
+from zagi.core.layout import env_id_of
+
+__all__ = ["LOCK_VERSION", "Lock", "Package", "PathInfo", "Source", "SystemLock", "canonical",
+           "read", "write"]
+
+LOCK_VERSION = 1
+MAX_LOCK_BYTES = 64 << 20
+_STORE = "/nix/store/"
+
+
+@dataclass(frozen=True)
+class PathInfo:
+    """One store path of a closure, as Nix reports it and the lock pins it."""
+
+    path: str
+    nar_hash: str  # "sha256:<nix32>"
+    nar_size: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"path": self.path, "narHash": self.nar_hash, "narSize": self.nar_size}
+
+
+@dataclass(frozen=True)
+class Source:
+    """A locked nixpkgs: a stand-in set by name, or a tarball URL with its revision; each
+    with the sha256 (nix32) of its unpacked contents."""
+
+    sha256: str
+    standin: str | None = None
+    url: str | None = None
+    rev: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out = {"sha256": self.sha256, "standin": self.standin, "url": self.url, "rev": self.rev}
+        return {k: v for k, v in out.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Package:
+    """One tool, system package or service: what was asked, what it resolved to."""
+
+    kind: str  # "tool" | "system" | "service"
+    request: str
+    version: str | None  # None only before an escape hatch's version is read
+    attr: str
+    nixpkgs: str  # a key of Lock.nixpkgs
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "request": self.request, "version": self.version,
+                "attr": self.attr, "nixpkgs": self.nixpkgs}
+
+
+@dataclass(frozen=True)
+class SystemLock:
+    """The env's output on one system; the closure where it was built (None: only
+    evaluated there)."""
+
+    out: str
+    closure: tuple[PathInfo, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"out": self.out}
+        if self.closure is not None:
+            out["closure"] = [p.to_json() for p in self.closure]
+        return out
+
+
+@dataclass(frozen=True)
+class Lock:
+    spec_hash: str
+    nixpkgs: dict[str, Source]
+    packages: dict[str, Package]
+    env: dict[str, str]
+    systems: dict[str, SystemLock]
+    lock_version: int = LOCK_VERSION
+    path: Path | None = field(default=None, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lock_version": self.lock_version,
+            "spec_hash": self.spec_hash,
+            "nixpkgs": {k: v.to_json() for k, v in self.nixpkgs.items()},
+            "packages": {k: v.to_json() for k, v in self.packages.items()},
+            "env": dict(self.env),
+            "systems": {k: v.to_json() for k, v in self.systems.items()},
+        }
+
+    def canonical(self) -> bytes:
+        return canonical(self.to_json())
+
+    @property
+    def env_id(self) -> str:
+        return env_id_of(self.canonical())
+
+    def system(self, system: str) -> SystemLock | None:
+        return self.systems.get(system)
+
+    def same_env(self, other: Lock) -> bool:
+        """Same request and resolution (systems aside): the same env, recorded elsewhere."""
+        return (self.spec_hash, self.nixpkgs, self.packages, self.env) == \
+               (other.spec_hash, other.nixpkgs, other.packages, other.env)
+
+    def with_system(self, system: str, entry: SystemLock) -> Lock:
+        return replace(self, systems={**self.systems, system: entry})
+
+
+def canonical(data: dict[str, Any]) -> bytes:
+    return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def read(path: Path) -> Lock:
+    """Parse and check a lock; anything wrong is BadInput naming the field."""
+    raw = read_bounded(path, MAX_LOCK_BYTES, hint="run `zagi lock`")
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        line = getattr(exc, "lineno", None)
+        raise BadInput(f"not valid JSON ({exc.msg if hasattr(exc, 'msg') else exc}); "
+                       "expected a lock written by `zagi lock`", file=str(path), line=line,
+                       hint="regenerate it with `zagi lock`") from None
+    except RecursionError:
+        raise BadInput("nested too deeply; expected a lock written by `zagi lock`",
+                       file=str(path), hint="regenerate it with `zagi lock`") from None
+    return parse(data, str(path), path)
+
+
+def write(path: Path, lock: Lock) -> Lock:
+    atomic_write(path, lock.canonical())
+    return replace(lock, path=path)
+
+
+# --- parsing: one small checker per record ------------------------------------------
+
+
+class _Reader:
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def bad(self, where: str, expected: str) -> BadInput:
+        return self.say(f"{where}: expected {expected}")
+
+    def say(self, what: str) -> BadInput:
+        return BadInput(f"{what}; this is not a lock written by `zagi lock`", file=self.file,
+                        hint="regenerate it with `zagi lock`")
+
+    def obj(self, v: Any, where: str) -> dict[str, Any]:
+        if not isinstance(v, dict):
+            raise self.bad(where, "an object")
+        return v
+
+    def text(self, v: Any, where: str, prefix: str = "") -> str:
+        if not isinstance(v, str) or len(v) > 4096:
+            raise self.bad(where, "a string")
+        if not v.startswith(prefix):
+            raise self.say(f"{where} is not a store path" if prefix == _STORE
+                           else f"{where}: expected a string starting with {prefix!r}")
+        return v
+
+    def keys(self, d: dict[str, Any], where: str, required: set[str], optional: set[str]) -> None:
+        missing = sorted(required - set(d))
+        if missing:
+            raise self.say(f"{where + ': ' if where else ''}missing {missing[0]!r}")
+        unknown = sorted(set(d) - required - optional)
+        if unknown:
+            raise self.bad(f"{where}.{unknown[0]}" if where else unknown[0], "no such key")
+
+
+def parse(data: Any, file: str, path: Path | None = None) -> Lock:
+    r = _Reader(file)
+    d = r.obj(data, "the lock")
+    if d.get("lock_version") != LOCK_VERSION:
+        raise r.say(f"lock_version {d.get('lock_version')!r} is not {LOCK_VERSION}")
+    r.keys(d, "", {"lock_version", "spec_hash", "nixpkgs", "packages", "systems"}, {"env"})
+    nixpkgs = {str(k): _source(r, v, f"nixpkgs.{k}") for k, v in r.obj(d["nixpkgs"], "nixpkgs").items()}
+    packages = {str(k): _package(r, v, f"packages.{k}", nixpkgs)
+                for k, v in r.obj(d["packages"], "packages").items()}
+    env = {str(k): r.text(v, f"env.{k}") for k, v in r.obj(d.get("env", {}), "env").items()}
+    systems = {str(k): _system(r, v, f"systems.{k}") for k, v in r.obj(d["systems"], "systems").items()}
+    return Lock(r.text(d["spec_hash"], "spec_hash"), nixpkgs, packages, env, systems, path=path)
+
+
+def _source(r: _Reader, v: Any, where: str) -> Source:
+    d = r.obj(v, where)
+    r.keys(d, where, {"sha256"}, {"standin", "url", "rev"})
+    if ("standin" in d) == ("url" in d):
+        raise r.bad(where, "either standin or url")
+    opt = {k: r.text(d[k], f"{where}.{k}") for k in ("standin", "url", "rev") if k in d}
+    return Source(r.text(d["sha256"], f"{where}.sha256"), **opt)
+
+
+def _package(r: _Reader, v: Any, where: str, nixpkgs: dict[str, Source]) -> Package:
+    d = r.obj(v, where)
+    r.keys(d, where, {"kind", "request", "version", "attr", "nixpkgs"}, set())
+    if d["kind"] not in ("tool", "system", "service"):
+        raise r.bad(f"{where}.kind", "tool, system or service")
+    if d["nixpkgs"] not in nixpkgs:
+        raise r.bad(f"{where}.nixpkgs", "a key of nixpkgs")
+    version = None if d["version"] is None else r.text(d["version"], f"{where}.version")
+    return Package(d["kind"], r.text(d["request"], f"{where}.request"), version,
+                   r.text(d["attr"], f"{where}.attr"), d["nixpkgs"])
+
+
+def _system(r: _Reader, v: Any, where: str) -> SystemLock:
+    d = r.obj(v, where)
+    r.keys(d, where, {"out"}, {"closure"})
+    out = r.text(d["out"], f"{where}.out", _STORE)
+    if "closure" not in d:
+        return SystemLock(out)
+    items = d["closure"]
+    if not isinstance(items, list):
+        raise r.bad(f"{where}.closure", "a list")
+    return SystemLock(out, tuple(_path_info(r, p, f"{where}.closure[{i}]")
+                                 for i, p in enumerate(items)))
+
+
+def _path_info(r: _Reader, v: Any, where: str) -> PathInfo:
+    d = r.obj(v, where)
+    r.keys(d, where, {"path", "narHash", "narSize"}, set())
+    size = d["narSize"]
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        raise r.bad(f"{where}.narSize", "a non-negative integer")
+    return PathInfo(r.text(d["path"], f"{where}.path", _STORE),
+                    r.text(d["narHash"], f"{where}.narHash", "sha256:"), size)

@@ -1,0 +1,73 @@
+"""Use-cases of `zagi secrets init|set|rm|recipients`: every change re-encrypts in memory
+and replaces .zagi/secrets.enc atomically."""
+
+from __future__ import annotations
+
+from zagi.core.errors import BadInput
+from zagi.core.layout import Project
+from zagi.secrets.identity import generate_identity
+from zagi.secrets.recipients import parse_recipient, write_recipients
+from zagi.secrets.store import Store
+
+__all__ = ["init", "recipients_add", "recipients_rm", "remove", "set_value", "store"]
+
+
+def store(project: Project) -> Store:
+    return Store(project.zagi_dir)
+
+
+def init(project: Project) -> tuple[str, bool, bool]:
+    """(public key, identity created?, added to recipients?) — re-encrypts if it can."""
+    pub, created = generate_identity()
+    st = store(project)
+    keys = st.recipients()
+    if pub in keys:
+        return pub, created, False
+    if st.exists():
+        values = st.load()  # only a current recipient can add one (it needs the plaintext)
+        st.save(values, [*keys, pub])
+    write_recipients(st.recipients_file, [*keys, pub])
+    return pub, created, True
+
+
+def set_value(project: Project, name: str, value: str) -> None:
+    if not value:
+        raise BadInput(f"{name}: empty value; nothing stored")
+    st = store(project)
+    values = st.load()
+    values[name] = value
+    st.save(values)
+
+
+def remove(project: Project, name: str) -> None:
+    st = store(project)
+    values = st.load()
+    if name not in values:
+        raise BadInput(f"no secret named {name!r}")
+    del values[name]
+    st.save(values)
+
+
+def recipients_add(project: Project, key: str) -> None:
+    st = store(project)
+    parse_recipient(key, "the command line")
+    keys = st.recipients()
+    if key in keys:
+        return
+    if st.exists():
+        st.save(st.load(), [*keys, key])
+    write_recipients(st.recipients_file, [*keys, key])
+
+
+def recipients_rm(project: Project, key: str) -> None:
+    """Remove a recipient and re-encrypt, so the removed key cannot decrypt the new file."""
+    st = store(project)
+    keys = st.recipients()
+    if key not in keys:
+        raise BadInput(f"{key[:24]}... is not a recipient")
+    rest = [k for k in keys if k != key]
+    if st.exists():
+        if not rest:
+            raise BadInput("that is the last recipient; nobody could decrypt the secrets")
+        st.save(st.load(), rest)
+    write_recipients(st.recipients_file, rest)
