@@ -70,7 +70,7 @@ _zagi_update() {
   _ZAGI_PWD=$PWD
   : 2>/dev/null > "$_ZAGI_STAMP"
   local _zagi_d=$PWD _zagi_id=
-  while [[ ! -f $_zagi_d/.zagi/env.lock ]]; do
+  while [[ ! -f $_zagi_d/.zagi/env.toml ]]; do
     if [[ -z $_zagi_d || $_zagi_d == / ]]; then _zagi_d=; break; fi
     _zagi_d=${_zagi_d%/*}
   done

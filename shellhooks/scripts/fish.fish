@@ -46,7 +46,7 @@ end
 function _zagi_update
     set -g _ZAGI_PWD $PWD
     set -l d $PWD
-    while not test -f $d/.zagi/env.lock
+    while not test -f $d/.zagi/env.toml
         if test -z "$d" -o "$d" = /
             set d ''
             break
@@ -68,7 +68,7 @@ function _zagi_update
         return 0
     end
     set -l mt (path mtime $d/.zagi/env.lock $d/.zagi/.synced)
-    if test $mt[1] -gt $mt[2]
+    if test (count $mt) -eq 2; and test $mt[1] -gt $mt[2]
         _zagi_say $d "env.lock changed; run `zagi sync` (keeping the last env meanwhile)"
         _zagi_bg $d
     end

@@ -65,7 +65,7 @@ _zagi_update() {
   _ZAGI_PWD=$PWD
   : 2>/dev/null >| "$_ZAGI_STAMP"
   local d=$PWD id=
-  while [[ ! -f $d/.zagi/env.lock ]]; do
+  while [[ ! -f $d/.zagi/env.toml ]]; do
     if [[ -z $d || $d == / ]]; then d=; break; fi
     d=${d%/*}
   done

@@ -11,6 +11,7 @@ import pytest
 
 from tests.conftest import Ran, run_zagi
 
+
 def _commands() -> list[str]:
     """Every command the typer app registers, groups expanded ("secrets recipients add")."""
     from typing import Any

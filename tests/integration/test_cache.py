@@ -310,3 +310,18 @@ def test_cachix_push_api_and_http_serving(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_s3_failures_are_storage_errors_by_meaning(tmp_path: Path, s3_server: str) -> None:
+    """boto3's exceptions (upload_file's S3UploadFailedError too) become zagi's, by kind."""
+    from zagi.core.errors import NotFound
+    from zagi.storage import open_url
+
+    os.environ.update(S3_ENV)
+    st = open_url(f"s3://no-such-bucket-zagi/p?endpoint={s3_server}&region=us-east-1")
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(9 << 20))  # multipart: the upload_file path
+    for write in (lambda: st.put("k", b"v"), lambda: st.put_file("nar/big", big)):
+        with pytest.raises(NotFound) as info:
+            write()
+        assert info.value.to_json()["kind"] == "NotFound" and "no-such-bucket-zagi" in str(info.value)

@@ -107,6 +107,13 @@ def test_untrusted_and_unsynced_projects_do_not_activate(shell: Shell,
     assert "run `zagi sync`" in said
     assert node(shell) == "NO-NODE"
     assert shell.run("true") == ""  # said once, not at every prompt
+    # A project is .zagi/env.toml, for the hooks as for every command: one never locked
+    # is found too, and told what to do.
+    fresh = base / "never-locked"
+    (fresh / ".zagi").mkdir(parents=True, exist_ok=True)
+    (fresh / ".zagi" / "env.toml").write_text('[tools]\nnode = "20"\n')
+    assert "run `zagi sync`" in shell.run(f"cd {fresh}")
+    assert node(shell) == "NO-NODE"
     shell.run(f"cd {base}/plain")
     assert env_dump(shell) == before
 

@@ -58,3 +58,53 @@ def test_activation_prepends_and_quotes() -> None:
                                         'echo "$PATH|$GREETING|$MANPATH"'],
                          capture_output=True, text=True, check=True).stdout.strip()
     assert out == "/nix/store/x-env/bin:/bin|it's $HOME|/nix/store/x-env/share/man:"
+
+
+@pytest.mark.parametrize(("mutate", "words"), [
+    (lambda d: d.update(systems=[]), "systems: expected an object"),
+    (lambda d: d["systems"]["x86_64-linux"].update(closure="all"), r"closure: expected a list"),
+    (lambda d: d["systems"]["x86_64-linux"]["closure"][0].update(narSize="12"), "narSize"),
+    (lambda d: d["systems"]["x86_64-linux"]["closure"][0].update(narSize=True), "narSize"),
+    (lambda d: d.update(env={"A": 1}), r"env\.A: expected a string"),
+    (lambda d: d["packages"].update(node={"kind": "tool"}), "packages.node: missing"),
+    (lambda d: d["packages"].update(node={"kind": "tool", "request": "20", "version": "20.1",
+                                          "attr": "nodejs", "nixpkgs": "nope"}), "a key of nixpkgs"),
+    (lambda d: d["nixpkgs"].update(r={"sha256": "x"}), "either standin or url"),
+    (lambda d: d.update(surprise=1), "surprise: expected no such key"),
+])
+def test_wrong_types_are_bad_input_not_crashes(tmp_path: Path,
+                                               mutate: Callable[[dict[str, Any]], object],
+                                               words: str) -> None:
+    data = json.loads(json.dumps(GOOD))
+    mutate(data)
+    p = tmp_path / "env.lock"
+    p.write_text(json.dumps(data))
+    with pytest.raises(BadInput, match=words):
+        lock.read(p)
+
+
+def test_deep_nesting_and_special_files_are_bad_input(tmp_path: Path) -> None:
+    import os
+
+    p = tmp_path / "env.lock"
+    p.write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(BadInput):
+        lock.read(p)
+    fifo = tmp_path / "fifo.lock"
+    os.mkfifo(fifo)
+    with pytest.raises(BadInput, match="not a regular file"):
+        lock.read(fifo)  # returns at once instead of waiting for a writer
+
+
+def test_the_typed_lock_round_trips_byte_for_byte(tmp_path: Path) -> None:
+    full = json.loads(json.dumps(GOOD))
+    full["nixpkgs"] = {"rev-a": {"standin": "rev-a", "sha256": "0abc"},
+                       "26.05": {"url": "https://example.org/n.tar.gz", "rev": "abc", "sha256": "1x"}}
+    full["packages"] = {"node": {"kind": "tool", "request": "20", "version": "20.12.2",
+                                 "attr": "nodejs_20", "nixpkgs": "rev-a"},
+                        "zig": {"kind": "tool", "request": "attr:zig", "version": None,
+                                "attr": "zig", "nixpkgs": "26.05"}}
+    full["systems"]["aarch64-darwin"] = {"out": "/nix/store/def-zagi-env"}
+    parsed = lock.parse(full, "x")
+    assert parsed.canonical() == lock.canonical(full)
+    assert parsed.system("aarch64-darwin") == lock.SystemLock("/nix/store/def-zagi-env")

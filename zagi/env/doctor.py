@@ -11,13 +11,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
+import shellhooks
 from zagi import __version__
 from zagi.core import layout, proc
 from zagi.drivers import git, nix
 
 Status = Literal["ok", "warn", "fail", "info"]
-SHELL_RC = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "fish": "~/.config/fish/config.fish",
-            "direnv": "~/.config/direnv/direnvrc"}
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ def check_home() -> list[Check]:
 
 def check_shells() -> list[Check]:
     out: list[Check] = []
-    for shell, rc in SHELL_RC.items():
+    for shell, rc in shellhooks.RC_FILES.items():
         path = Path(os.path.expanduser(rc))
         if not proc.which(shell):
             out.append(Check(f"shell {shell}", "info", "not installed"))

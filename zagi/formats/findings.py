@@ -2,7 +2,7 @@
 
 Plain frozen dataclasses (not pydantic) because detectors create thousands of
 them on big monorepos and because they are the contract between detectors/ and
-zagi.app, which must not depend on each other's internals.
+zagi.project, which must not depend on each other's internals.
 """
 
 from __future__ import annotations
