@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # One command that makes a fresh Debian machine ready to develop and test zagi.
 # Idempotent: a second run checks everything, changes nothing, and says so.
-#   - system packages (Nix from Debian's nix-bin, git, zsh, fish, direnv, age, and
-#     strace, with which the hook tests prove a prompt starts no process)
+#   - system packages (Nix from Debian's nix-bin, git, zsh, fish, direnv, age,
+#     bubblewrap (the `zagi agent` sandbox), tmux (the agent attack tests try to drive a
+#     server outside), and strace, with which the hook tests prove a prompt starts no process)
 #     when missing and we are root; otherwise prints the exact command to run;
 #   - Nix single-user setup as Debian ships it (nixbld build users, sandbox = false);
 #   - .venv with zagi installed editable, with its test extras.
@@ -15,9 +16,9 @@ need_root_cmd=()
 # --- system packages --------------------------------------------------------
 # command -> Debian package that provides it
 declare -A PKG=( [nix-build]=nix-bin [git]=git [zsh]=zsh [fish]=fish [direnv]=direnv [age]=age
-                 [strace]=strace [script]=bsdutils )
+                 [strace]=strace [script]=bsdutils [bwrap]=bubblewrap [tmux]=tmux )
 missing=()
-for cmd in nix-build git zsh fish direnv age strace script; do
+for cmd in nix-build git zsh fish direnv age strace script bwrap tmux; do
   if command -v "$cmd" >/dev/null 2>&1; then say ok "$cmd ($(command -v "$cmd"))"
   else missing+=("${PKG[$cmd]}"); fi
 done

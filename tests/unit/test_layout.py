@@ -65,3 +65,10 @@ def test_home_paths_follow_zagi_home(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert layout.allow_file("x", Path("/p/q")) == tmp_path / "allow" / "x" / "%p%q"
     assert layout.local_cache_url() == f"file://{tmp_path}/cache"
     assert layout.mirror_dir("s3://b").parent == tmp_path / "mirror"
+
+
+def test_the_fast_paths_prepended_names_are_the_renderers() -> None:
+    from shellhooks import activation
+    from zagi.env import state
+
+    assert set(activation.PREPEND) == state.PREPENDED

@@ -1,34 +1,69 @@
 """`zagi agent -- CMD`: a coding agent gets the project's env but not its secrets.
 
-The boundary is the kernel's (zagi/drivers/sandbox.py: namespaces and masks), and the
-process is started by the one chokepoint (zagi/core/proc.py::run_isolated). Here: what
-the agent's environment holds, and which directories it must not see.
+The boundary is the kernel's, set up by bubblewrap (zagi/drivers/sandbox.py says what
+the agent sees and why bubblewrap). Nothing is decrypted on this path: the agent's
+environment is built from an allowlist (the env's own variables, the small set in
+zagi/core/envnames.py, and what the user names with --pass), so no secret, credential
+or value derived from one can reach it, and no process it can inspect holds plaintext.
 """
 
 from __future__ import annotations
 
-from zagi.core import proc
+import os
+import resource
+from pathlib import Path
+from typing import NoReturn
+
+from zagi.core import layout, proc
+from zagi.core.envnames import agent_may_see
+from zagi.core.errors import BadInput
 from zagi.core.layout import Project
 from zagi.drivers import sandbox
+from zagi.env import fastsync
 from zagi.env.run import ready_env
-from zagi.secrets.check import MIN_CHECKED_LEN
-from zagi.secrets.for_run import values_if_readable
-from zagi.secrets.identity import key_dirs
+from zagi.secrets.identity import identity_path, key_dirs
 
 
-def agent_env(project: Project, env: dict[str, str]) -> dict[str, str]:
-    """The agent's environment: the project's env, minus every secret by name and value."""
-    values = values_if_readable(project)
-    secret_values = {v for v in values.values() if len(v) >= MIN_CHECKED_LEN}
-    out = {k: v for k, v in env.items()
-           if k not in values and v not in secret_values and k != "ZAGI_IDENTITY"}
+def agent_env(caller: dict[str, str], project_env: dict[str, str],
+              passed: list[str]) -> dict[str, str]:
+    """The agent's environment: the env's variables, the documented passthrough set, and
+    exactly the names in `passed`."""
+    for name in passed:
+        if name not in caller:
+            raise BadInput(f"--pass {name}: not set in this environment")
+    keep = {k: v for k, v in caller.items() if agent_may_see(k) or k in passed}
+    added = {k: v for k, v in project_env.items() if caller.get(k) != v}  # the activation
+    out = {**keep, **added}
+    out.pop("ZAGI_IDENTITY", None)  # masked anyway; never tell the agent where it is
+    out["TMPDIR"] = "/tmp"  # noqa: S108 - the agent's own, private tmpfs
     out["ZAGI_AGENT"] = "1"
     return out
 
 
-def run(project: Project, command: list[str]) -> int:
-    """Start `command` isolated; its exit code."""
-    env = agent_env(project, ready_env(project))
-    masks = key_dirs()
-    return proc.run_isolated(command, env, setup=lambda: sandbox.enter(masks),
-                             in_namespace=sandbox.mount_proc)
+def policy(project: Project, net: str) -> sandbox.Policy:
+    ident = identity_path()
+    dirs = key_dirs()
+    return sandbox.Policy(
+        project=project.root,
+        cwd=Path.cwd(),
+        mask_dirs=dirs,
+        mask_files=[] if any(ident.parent == d for d in dirs) else [ident],
+        read_only=[layout.zagi_home(), *(project.root / p for p in sandbox.PROTECTED)],
+        keep=[Path(os.environ.get("HOME", "/nonexistent"))],
+        net=net,
+    )
+
+
+def run(project: Project, command: list[str], net: str = "host",
+        passed: list[str] | None = None) -> NoReturn:
+    """Exec the agent under bubblewrap; its exit status is the agent's."""
+    caller = dict(os.environ)
+    env = agent_env(caller, ready_env(project, caller), passed or [])
+    found = fastsync.realized(project.root)
+    if found is None:  # ready_env synced it; a race with gc would land here
+        raise BadInput("the env is not ready", hint="run `zagi sync`")
+    pol = policy(project, net)
+    sandbox.check(pol)  # refuse, with the kernel's reason, before anything starts
+    # No core dump of the agent (or of bwrap) can land in the project.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    proc.replace_process(sandbox.argv(pol, command, seccomp=sandbox.seccomp_fd()), env)

@@ -62,6 +62,13 @@ def check_git() -> Check:
     return Check("git", "ok", git.version())
 
 
+def check_sandbox() -> Check:
+    if not proc.which("bwrap"):
+        return Check("agent sandbox", "warn", "bubblewrap (bwrap) not found: `zagi agent` "
+                     "will refuse to start", "sudo apt-get install bubblewrap")
+    return Check("agent sandbox", "ok", f"bubblewrap at {proc.which('bwrap')}")
+
+
 def check_home() -> list[Check]:
     home = layout.zagi_home()
     src = "$ZAGI_HOME" if os.environ.get("ZAGI_HOME") else "default"
@@ -110,6 +117,7 @@ def run() -> list[Check]:
                                   f"{sys.executable})")]
     checks += check_nix()
     checks.append(check_git())
+    checks.append(check_sandbox())
     checks += check_home()
     checks += check_shells()
     return checks

@@ -30,18 +30,17 @@ def realized(start: Path) -> tuple[str, str] | None:
     except OSError:
         return None
     out = layout.realized_out(env_id)
-    if synced != (env_id, digest) or out is None or mounted != out:
+    if synced != (env_id, digest) or out is None or mounted != out \
+            or state.read_activation(env_id, out) is None:
         return None
     return env_id, out
 
 
-def run_env(env_id: str, base: dict[str, str]) -> dict[str, str] | None:
-    """`base` with the env activated, from the activation data sync precomputed."""
-    import json
-
-    try:
-        act = json.loads((layout.env_dir(env_id) / layout.ACTIVATE_JSON).read_text())
-    except (OSError, ValueError):
+def run_env(env_id: str, out: str, base: dict[str, str]) -> dict[str, str] | None:
+    """`base` with the env activated, from the activation data sync precomputed (None when
+    that data is missing or fails its re-check: then a full sync rewrites it)."""
+    act = state.read_activation(env_id, out)
+    if act is None:
         return None
     env = dict(base)
     for var, dirs in act["prepend"].items():
@@ -59,7 +58,7 @@ def try_run(argv: list[str]) -> None:
     if root is None or layout.Project(root).secrets.exists():
         return  # secrets need decrypting (pyrage): the full command does that
     found = realized(root)
-    env = run_env(found[0], dict(os.environ)) if found else None
+    env = run_env(found[0], found[1], dict(os.environ)) if found else None
     if env is None:
         return
     from zagi.core.proc import replace_process

@@ -129,6 +129,10 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
     s = spec.load(project.env_toml)
     cat = catalog_mod.load()
     choices = resolve_all(s, cat)  # resolution errors (exit 2) before any Nix work
+    if not choices:
+        raise BadInput("env.toml asks for no tools, system packages or services; nothing to lock",
+                       file=str(project.env_toml),
+                       hint="add one, e.g. `zagi add node@22`, or run `zagi init`")
     revs = sorted({c.rev for _, c in choices.values()})
     new = Lock(
         spec_hash=spec_hash(s),

@@ -25,7 +25,7 @@ def ready_env(project: Project, base: dict[str, str] | None = None) -> dict[str,
     if found is None:
         sync.sync(project, nix.Options())
         found = fastsync.realized(project.root)
-    env = fastsync.run_env(found[0], dict(os.environ if base is None else base)) if found else None
+    env = fastsync.run_env(*found, dict(os.environ if base is None else base)) if found else None
     if env is None:
         raise ZagiError("the env could not be prepared", hint="run `zagi sync` to see why")
     return env

@@ -8,8 +8,16 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from zagi.core import layout
+
+if TYPE_CHECKING:
+    from typing import Any
+
+# The variables activation prepends to (shellhooks/activation.py PREPEND; a test keeps
+# the two equal, so this stdlib-only module need not import the renderer).
+PREPENDED = frozenset({"PATH", "PKG_CONFIG_PATH", "CPATH", "LIBRARY_PATH", "MANPATH"})
 
 
 def touch_last_used(env_id: str) -> None:
@@ -39,24 +47,56 @@ def note_project(env_id: str, project: Path) -> None:
 
 
 def write_activation(env_id: str, out: str, env: dict[str, str]) -> dict[str, object]:
-    """All activation files for an env, written once at sync; hooks only source them."""
+    """All activation files for an env, written once at sync (read-only); hooks only source
+    them. activate.json goes last: read_activation treats it as the sign they are complete."""
     from shellhooks import activation
     from zagi.core.fsutil import atomic_write
 
     act = activation.activation(out, env)
     d = layout.env_dir(env_id)
-    write_json(d / layout.ACTIVATE_JSON, act)
     for name, text in activation.render_all(act).items():
-        atomic_write(d / name, text)
+        atomic_write(d / name, text, mode=0o444)
+    write_json(d / layout.ACTIVATE_JSON, act, mode=0o444)
     return act
 
 
-def write_json(path: Path, data: object) -> None:
+def read_activation(env_id: str, out: str) -> dict[str, Any] | None:
+    """The env's activation data if it is exactly what sync writes for `out`, else None.
+
+    Re-checked on every read (zagi wrote it, but anything running as the user could have
+    edited it since): only the variables activation manages may be prepended to, only with
+    directories inside the env's own output, and [env] names obey the same policy as
+    env.toml and the lock (zagi/core/envnames.py).
+    """
+    import json
+
+    from zagi.core.envnames import reserved_reason
+
+    try:
+        act = json.loads((layout.env_dir(env_id) / layout.ACTIVATE_JSON).read_text())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(act, dict) or act.get("out") != out or set(act) != {"out", "prepend", "set"}:
+        return None
+    prepend, sets = act["prepend"], act["set"]
+    if not isinstance(prepend, dict) or not isinstance(sets, dict):
+        return None
+    for var, dirs in prepend.items():
+        if var not in PREPENDED or not isinstance(dirs, list) or not all(
+                isinstance(d, str) and d.startswith(out + "/") and ":" not in d for d in dirs):
+            return None
+    for name, value in sets.items():
+        if not isinstance(value, str) or reserved_reason(str(name)) is not None:
+            return None
+    return act
+
+
+def write_json(path: Path, data: object, mode: int = 0o644) -> None:
     import json
 
     from zagi.core.fsutil import atomic_write
 
-    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+    atomic_write(path, json.dumps(data, indent=2, sort_keys=True) + "\n", mode=mode)
 
 
 def flip_symlink(link: Path, target: str) -> None:

@@ -67,8 +67,8 @@ def _verify(lk: Lock, system: str, out: str) -> tuple[PathInfo, ...]:
 
 def _install(project: Project, env_id: str, drv: str, out: str, lk: Lock,
              opts: nix.Options, closure: tuple[PathInfo, ...]) -> None:
-    layout.roots_dir().mkdir(parents=True, exist_ok=True)
-    nix.realise(drv, opts, root=layout.root_path(env_id))
+    """Everything the env needs is written before the GC root that marks it usable, so a
+    crash or a full disk in between leaves an env that no later sync calls "cached"."""
     state.write_activation(env_id, out, dict(lk.env))
     state.write_json(layout.env_dir(env_id) / "info.json", {
         "out": out, "system": nix.current_system(), "env_id": env_id,
@@ -76,6 +76,8 @@ def _install(project: Project, env_id: str, drv: str, out: str, lk: Lock,
         "created": int(time.time())})
     state.touch_last_used(env_id)
     state.note_project(env_id, project.root)
+    layout.roots_dir().mkdir(parents=True, exist_ok=True)
+    nix.realise(drv, opts, root=layout.root_path(env_id))
 
 
 def _mount(project: Project, env_id: str, out: str) -> None:
@@ -159,7 +161,8 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
         lk = lockfile.read(project.lock)
         env_id, system = lk.env_id, nix.current_system()
         entry = lk.system(system)
-        if entry and layout.realized_out(env_id) == entry.out:
+        if entry and layout.realized_out(env_id) == entry.out \
+                and state.read_activation(env_id, entry.out) is not None:
             _mount(project, env_id, entry.out)
             state.touch_last_used(env_id)
             return SyncResult(env_id, entry.out, not relocked, relocked, pre_built,

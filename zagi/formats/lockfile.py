@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from zagi.core.envnames import reserved_reason
 from zagi.core.errors import BadInput
 from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.layout import env_id_of
@@ -193,6 +194,9 @@ def parse(data: Any, file: str, path: Path | None = None) -> Lock:
     packages = {str(k): _package(r, v, f"packages.{k}", nixpkgs)
                 for k, v in r.obj(d["packages"], "packages").items()}
     env = {str(k): r.text(v, f"env.{k}") for k, v in r.obj(d.get("env", {}), "env").items()}
+    for name in env:  # the lock is re-checked, not trusted because env.toml was checked
+        if why := reserved_reason(name):
+            raise r.say(f"env.{name}: {why}")
     systems = {str(k): _system(r, v, f"systems.{k}") for k, v in r.obj(d["systems"], "systems").items()}
     return Lock(r.text(d["spec_hash"], "spec_hash"), nixpkgs, packages, env, systems, path=path)
 

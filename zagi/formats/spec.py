@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from zagi.core.envnames import reserved_reason
 from zagi.core.errors import BadInput
 from zagi.core.fsutil import atomic_write
 from zagi.core.names import SERVICES, TOOLS, did_you_mean
@@ -27,13 +28,6 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.+-]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Variables that would let a repository run code in your shell or every process you
 # start (or that zagi itself manages), so [env] may not set them.
-RESERVED_ENV = frozenset({
-    "PATH", "PKG_CONFIG_PATH", "CPATH", "LIBRARY_PATH", "MANPATH", "PROMPT_COMMAND",
-    "PS0", "PS1", "PS2", "PS4", "BASH_ENV", "ENV", "ZDOTDIR", "SHELLOPTS", "BASHOPTS",
-    "IFS", "CDPATH", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "DYLD_INSERT_LIBRARIES",
-    "DYLD_LIBRARY_PATH", "PYTHONSTARTUP", "PERL5OPT", "NODE_OPTIONS", "GIT_SSH_COMMAND",
-    "HOME", "SHELL", "USER", "ZAGI_HOME",
-})  # fmt: skip
 
 # The keys each table may hold; used for "did you mean" before pydantic sees the data.
 KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -156,9 +150,8 @@ class EnvSpec(_Strict):
     @classmethod
     def _env(cls, v: dict[str, str]) -> dict[str, str]:
         for name in v:
-            if name in RESERVED_ENV or name.startswith(("_ZAGI", "BASH_FUNC_")):
-                raise EntryError(name, "this variable can run code in your shell or is managed "
-                                       "by zagi; [env] may not set it")
+            if why := reserved_reason(name):
+                raise EntryError(name, why)
             if not _ENV_NAME.match(name):
                 raise EntryError(name, "not a valid environment variable name "
                                        "(expected letters, digits and _, not starting with a digit)")

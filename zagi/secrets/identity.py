@@ -21,12 +21,18 @@ __all__ = ["generate_identity", "identities", "identity_path", "key_dirs", "load
 def identity_path() -> Path:
     """The user's age identity: $ZAGI_IDENTITY, else <config>/zagi/identity.txt (0600)."""
     override = os.environ.get("ZAGI_IDENTITY")
-    return Path(override) if override else layout.default_identity()
+    # Absolute, so that a relative override names one file wherever zagi looks from
+    # (the agent sandbox masks it by path).
+    return Path(override).absolute() if override else layout.default_identity()
 
 
 def key_dirs() -> list[Path]:
     """Directories holding key material that `zagi agent` masks."""
     dirs = [layout.config_dir(), layout.keys_dir(), identity_path().parent]
+    # A directory that holds the project (an identity kept in the project root, or above
+    # it) cannot be masked without hiding the project; the sandbox masks that file alone.
+    here = Path.cwd().resolve()
+    dirs = [d for d in dirs if not (d.resolve() == here or d.resolve() in here.parents)]
     return list(dict.fromkeys(d for d in dirs if d.is_dir()))
 
 
