@@ -32,8 +32,15 @@ class Machine:
     def __init__(self, home: Path) -> None:
         self.home = home
         self.env = {**os.environ, **S3_ENV, "ZAGI_HOME": str(home), "ZAGI_NIXPKGS": str(STANDIN),
+                    "XDG_CONFIG_HOME": str(home / "config"),
                     "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
                     "GIT_COMMITTER_EMAIL": "t@t"}
+
+    def trust(self, *keys: str) -> None:
+        """What a user does to trust a cache key: their own config, never the repo's."""
+        cfg = self.home / "config" / "zagi" / "config.toml"
+        cfg.parent.mkdir(parents=True, exist_ok=True)
+        cfg.write_text("[cache]\npublic_keys = [" + ", ".join(f'"{k}"' for k in keys) + "]\n")
 
     def z(self, *args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
         cp = subprocess.run([zagi_exe(), *args], cwd=cwd, env=self.env, capture_output=True,
@@ -112,8 +119,9 @@ def test_clone_is_a_download_not_a_build(tmp_path: Path, backend: str,
         url = f"s3://{new_bucket(endpoint)}/envs-cache?endpoint={endpoint}&region=us-east-1"
     else:
         url = f"file://{tmp_path / 'cache'}"
-    repo, _pub, entry = published_repo(tmp_path, url)
+    repo, pub, entry = published_repo(tmp_path, url)
     b = Machine(tmp_path / "machine-b")
+    b.trust(pub)
     ran = b.z("clone", "--json", str(repo), str(tmp_path / "clone"), cwd=tmp_path)
     data = json.loads(ran.stdout)
     assert data["built"] == []                      # nothing was built...
@@ -124,7 +132,7 @@ def test_clone_is_a_download_not_a_build(tmp_path: Path, backend: str,
     human = Machine(tmp_path / "machine-c")
     drop_roots(b.home)
     assert _delete_closure([p["path"] for p in entry["closure"]], str(entry["out"]))
-    said = human.z("clone", str(repo), str(tmp_path / "clone2"), cwd=tmp_path)
+    said = human.z("clone", "--trust", pub, str(repo), str(tmp_path / "clone2"), cwd=tmp_path)
     assert "Resolving env... cached (" in said.stdout
     drop_roots(human.home)
 
@@ -160,16 +168,17 @@ def test_bad_caches_are_refused_and_the_env_is_built(tmp_path: Path, damage: str
     narinfo = cache / (out.removeprefix("/nix/store/")[:32] + ".narinfo")
     text = narinfo.read_text()
     nar_file = cache / next(ln.split(": ")[1] for ln in text.splitlines() if ln.startswith("URL:"))
-    if damage == "untrusted-key":
-        cfg = repo / ".zagi" / "config.toml"
-        cfg.write_text(cfg.read_text().replace(pub, keys.SecretKey.generate("other-1").public()))
-    elif damage == "tampered-narinfo":
+    b = Machine(tmp_path / "machine-b")
+    if damage == "untrusted-key":  # the user trusts a key, just not the one that signed
+        b.trust(keys.SecretKey.generate("other-1").public())
+    else:
+        b.trust(pub)
+    if damage == "tampered-narinfo":
         narinfo.write_text(text.replace("NarSize: ", "NarSize: 1"))
     elif damage == "missing-nar":
         nar_file.unlink()
     else:
         nar_file.write_bytes(nar_file.read_bytes()[:10])
-    b = Machine(tmp_path / "machine-b")
     ran = b.z("sync", "--json", cwd=repo)
     data = json.loads(ran.stdout)
     assert data["source"] is None and data["built"], "it must fall back to building"
@@ -304,6 +313,7 @@ def test_cachix_push_api_and_http_serving(tmp_path: Path) -> None:
         subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
         subprocess.run(["git", "-C", str(repo), "commit", "-qm", "env"], check=True, env=a.env)
         b = Machine(tmp_path / "machine-b")
+        b.trust(pub)
         data = json.loads(b.z("clone", "--json", str(repo), str(tmp_path / "clone"), cwd=tmp_path).stdout)
         assert data["built"] == [] and data["source"] == http
         drop_roots(b.home)
@@ -325,3 +335,20 @@ def test_s3_failures_are_storage_errors_by_meaning(tmp_path: Path, s3_server: st
         with pytest.raises(NotFound) as info:
             write()
         assert info.value.to_json()["kind"] == "NotFound" and "no-such-bucket-zagi" in str(info.value)
+
+
+def test_a_repos_own_key_is_never_trusted(tmp_path: Path) -> None:
+    """A cloned repo names its cache and key in .zagi/config.toml; if zagi trusted that key,
+    the repo could install any content under a genuine store path name for every project
+    on the machine. It is a suggestion: shown, with the command to trust it."""
+    url = f"file://{tmp_path / 'cache'}"
+    repo, pub, entry = published_repo(tmp_path, url)
+    b = Machine(tmp_path / "machine-b")  # trusts nothing of its own
+    data = json.loads(b.z("clone", "--json", str(repo), str(tmp_path / "clone"), cwd=tmp_path).stdout)
+    assert data["source"] is None and data["built"], "the repo's key must not be trusted"
+    notes = " ".join(data["notes"])
+    assert f"--trust {pub}" in notes and "only from you" in notes
+    signed = subprocess.run(["nix", "--extra-experimental-features", "nix-command", "path-info",
+                             "--json", str(entry["out"])], capture_output=True, text=True)
+    assert pub.split(":")[0] not in signed.stdout  # built here, not imported on its say-so
+    drop_roots(b.home)

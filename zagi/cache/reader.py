@@ -1,7 +1,7 @@
 """Which binary caches a project reads, and fetching a locked env from them.
 
-Caches, in order: `--cache URL` options, the project's .zagi/config.toml, the user's
-$XDG_CONFIG_HOME/zagi/config.toml, then the local cache under $ZAGI_HOME when it exists:
+Caches, in order: `--cache URL` options, the user's $XDG_CONFIG_HOME/zagi/config.toml,
+the project's .zagi/config.toml, then the local cache under $ZAGI_HOME when it exists:
 
     [cache]
     urls = ["s3://bucket?endpoint=https://...", "https://cache.example.org"]
@@ -32,7 +32,7 @@ from zagi.formats.keys import verify
 from zagi.formats.narinfo import NarInfo
 from zagi.storage import Readable, Storage, open_url
 
-__all__ = ["CacheConfig", "Offer", "configured", "find", "mirror", "options"]
+__all__ = ["CacheConfig", "Offer", "configured", "find", "mirror", "options", "suggestion"]
 
 FETCHERS = 8
 
@@ -40,7 +40,8 @@ FETCHERS = 8
 @dataclass
 class CacheConfig:
     urls: list[str] = field(default_factory=list)
-    public_keys: list[str] = field(default_factory=list)
+    public_keys: list[str] = field(default_factory=list)  # trusted: the user's, never a repo's
+    suggested_keys: list[str] = field(default_factory=list)  # what the repo asks us to trust
 
 
 def _read(path: Path) -> CacheConfig:
@@ -55,16 +56,31 @@ def _read(path: Path) -> CacheConfig:
 
 
 def configured(project: Project, urls: list[str], keys: list[str]) -> CacheConfig:
+    """The caches to read and the keys to trust. A cloned repo is untrusted: its
+    .zagi/config.toml may add cache URLs (whatever they serve must still be signed by a
+    key the user trusts), but its keys are only suggestions, never trusted."""
     out = CacheConfig(list(urls), list(keys))
-    for cfg in (_read(project.config), _read(layout.user_config())):
-        out.urls += cfg.urls
-        out.public_keys += cfg.public_keys
+    user, repo = _read(layout.user_config()), _read(project.config)
+    out.urls += user.urls + repo.urls
+    out.public_keys += user.public_keys
     if (layout.local_cache_dir() / narinfo.CACHE_INFO_KEY).exists():
         out.urls.append(layout.local_cache_url())
     out.public_keys += signing_keys.public_keys()
     out.urls = list(dict.fromkeys(out.urls))
     out.public_keys = list(dict.fromkeys(out.public_keys))
+    out.suggested_keys = [k for k in dict.fromkeys(repo.public_keys) if k not in out.public_keys]
     return out
+
+
+def suggestion(cfg: CacheConfig) -> str | None:
+    """What to tell a user whose repo suggests keys they have not trusted."""
+    if not cfg.suggested_keys:
+        return None
+    keys = " ".join(f"--trust {k}" for k in cfg.suggested_keys)
+    return (f"this repository suggests trusting {len(cfg.suggested_keys)} cache key(s) "
+            f"({', '.join(k.split(':', 1)[0] for k in cfg.suggested_keys)}); zagi trusts keys "
+            f"only from you: pass {keys}, or add them to public_keys in "
+            f"{layout.user_config()}")
 
 
 @dataclass

@@ -98,6 +98,8 @@ def _realise(drv: str, out: str, env_id: str, entry: SystemLock | None, opts: ni
     closure = [r.path for r in entry.closure or ()] if entry else []
     if caches and closure and not nix.is_valid(out):
         offer = cache_mod.find(env_id, closure, caches, notes)
+        if offer is None and (hint := cache_mod.suggestion(caches)):
+            notes.append(hint)
     use = cache_mod.options(offer, caches) if offer and caches else opts
     planned, fetched = nix.would_build(drv, use)
     progress.plan(len(planned), len(fetched))
