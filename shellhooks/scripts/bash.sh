@@ -46,7 +46,7 @@ _zagi_say() {  # once per project and message, until something changes
   _ZAGI_SAID="$1|$2"
   printf 'zagi: %s: %s\n' "$1" "$2" >&2
 }
-_zagi_bg() {  # opt-in (ZAGI_AUTO_SYNC=1): sync in the background; a later prompt picks it up
+_zagi_bg() {  # opt-in (ZAGI_AUTO_SYNC=1), allowed projects only: sync in the background
   [[ -n ${ZAGI_AUTO_SYNC-} ]] || return 0
   (cd "$1" && "$_ZAGI_EXE" sync >/dev/null 2>&1 &)
 }
@@ -78,19 +78,18 @@ _zagi_update() {
   if [[ -z $_zagi_d ]]; then _zagi_deactivate; return 0; fi
   [[ -f $_zagi_d/.zagi/.synced ]] && read -r _zagi_id < "$_zagi_d/.zagi/.synced"
   if [[ -z $_zagi_id || ! -d $_ZAGI_HOME/envs/$_zagi_id ]]; then
-    _zagi_deactivate
+    _zagi_deactivate  # never synced here: untrusted, so never synced in the background
     _zagi_say "$_zagi_d" "env not set up here; run \`zagi sync\`"
-    _zagi_bg "$_zagi_d"
     return 0
-  fi
-  if [[ $_zagi_d/.zagi/env.lock -nt $_zagi_d/.zagi/.synced ]]; then
-    _zagi_say "$_zagi_d" "env.lock changed; run \`zagi sync\` (keeping the last env meanwhile)"
-    _zagi_bg "$_zagi_d"
   fi
   if [[ ! -e $_ZAGI_HOME/allow/$_zagi_id/${_zagi_d//\//%} ]]; then
     _zagi_deactivate
     _zagi_say "$_zagi_d" "env not allowed; run \`zagi allow\` to activate it"
     return 0
+  fi
+  if [[ $_zagi_d/.zagi/env.lock -nt $_zagi_d/.zagi/.synced ]]; then
+    _zagi_say "$_zagi_d" "env.lock changed; run \`zagi sync\` (keeping the last env meanwhile)"
+    _zagi_bg "$_zagi_d"  # trusted project: sync checks the new lock's sources itself
   fi
   [[ $_zagi_d == "$_ZAGI_ROOT" && $_zagi_id == "$_ZAGI_ID" ]] && return 0
   _zagi_deactivate

@@ -62,20 +62,19 @@ function _zagi_update
     set -l id ''
     test -f $d/.zagi/.synced; and read -l first <$d/.zagi/.synced; and set id $first
     if test -z "$id"; or not test -d $_ZAGI_HOME/envs/$id
-        _zagi_deactivate
+        _zagi_deactivate  # never synced here: untrusted, so never synced in the background
         _zagi_say $d "env not set up here; run `zagi sync`"
-        _zagi_bg $d
         return 0
-    end
-    set -l mt (path mtime $d/.zagi/env.lock $d/.zagi/.synced)
-    if test (count $mt) -eq 2; and test $mt[1] -gt $mt[2]
-        _zagi_say $d "env.lock changed; run `zagi sync` (keeping the last env meanwhile)"
-        _zagi_bg $d
     end
     if not test -e $_ZAGI_HOME/allow/$id/(string replace -a / % -- $d)
         _zagi_deactivate
         _zagi_say $d "env not allowed; run `zagi allow` to activate it"
         return 0
+    end
+    set -l mt (path mtime $d/.zagi/env.lock $d/.zagi/.synced)
+    if test (count $mt) -eq 2; and test $mt[1] -gt $mt[2]
+        _zagi_say $d "env.lock changed; run `zagi sync` (keeping the last env meanwhile)"
+        _zagi_bg $d  # trusted project: sync checks the new lock's sources itself
     end
     test "$d" = "$_ZAGI_ROOT" -a "$id" = "$_ZAGI_ID"; and return 0
     _zagi_deactivate

@@ -73,19 +73,18 @@ _zagi_update() {
   if [[ -z $d ]]; then _zagi_deactivate; return 0; fi
   [[ -f $d/.zagi/.synced ]] && read -r id < "$d/.zagi/.synced"
   if [[ -z $id || ! -d $_ZAGI_HOME/envs/$id ]]; then
-    _zagi_deactivate
+    _zagi_deactivate  # never synced here: untrusted, so never synced in the background
     _zagi_say "$d" "env not set up here; run \`zagi sync\`"
-    _zagi_bg "$d"
     return 0
-  fi
-  if [[ $d/.zagi/env.lock -nt $d/.zagi/.synced ]]; then
-    _zagi_say "$d" "env.lock changed; run \`zagi sync\` (keeping the last env meanwhile)"
-    _zagi_bg "$d"
   fi
   if [[ ! -e $_ZAGI_HOME/allow/$id/${d//\//%} ]]; then
     _zagi_deactivate
     _zagi_say "$d" "env not allowed; run \`zagi allow\` to activate it"
     return 0
+  fi
+  if [[ $d/.zagi/env.lock -nt $d/.zagi/.synced ]]; then
+    _zagi_say "$d" "env.lock changed; run \`zagi sync\` (keeping the last env meanwhile)"
+    _zagi_bg "$d"  # trusted project: sync checks the new lock's sources itself
   fi
   [[ $d == "$_ZAGI_ROOT" && $id == "$_ZAGI_ID" ]] && return 0
   _zagi_deactivate

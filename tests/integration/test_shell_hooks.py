@@ -175,6 +175,26 @@ def test_background_sync_is_picked_up_on_a_later_prompt(world: dict[str, Path],
         sh.close()
 
 
+def test_auto_sync_never_touches_a_project_nobody_allowed(world: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    """ZAGI_AUTO_SYNC syncs allowed projects only: entering a freshly cloned repo must not
+    evaluate its lock (that ran the repo's package set before any `zagi allow`)."""
+    cloned = tmp_path / "cloned"
+    (cloned / ".zagi").mkdir(parents=True)
+    (cloned / ".zagi" / "env.toml").write_text('[tools]\nnode = "20"\n')
+    assert run_zagi("lock", cwd=cloned, env=_env(world), timeout=300).code == 0
+    sh = Shell("bash", {**_env(world), "ZAGI_AUTO_SYNC": "1"}, str(tmp_path))
+    try:
+        sh.run('eval "$(zagi hook bash)"')
+        assert "run `zagi sync`" in sh.run(f"cd {cloned}")
+        time.sleep(3)
+        sh.run("true")
+        assert not (cloned / ".zagi" / ".synced").exists(), "it synced an untrusted project"
+        assert node(sh) == "NO-NODE"
+    finally:
+        sh.close()
+
+
 @pytest.mark.parametrize("shell", ["bash", "zsh"], indirect=True)
 def test_a_prompt_starts_no_process_when_nothing_changed(shell: Shell, world: dict[str, Path],
                                                          tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from zagi.cli.options import Caches, Json, Trust, Verbose
+from zagi.cli.options import AllowSource, Caches, Json, Trust, Verbose
 
 
 def clone(
@@ -15,6 +15,7 @@ def clone(
     depth: Annotated[int | None, typer.Option("--depth", help="Passed to git clone.")] = None,
     cache: Caches = None,
     trust: Trust = None,
+    allow_source: AllowSource = None,
     init: Annotated[bool, typer.Option("--init", help="Run `zagi init` when the repo has no "
                                                       ".zagi/.")] = False,
     json: Json = False,
@@ -30,6 +31,7 @@ def clone(
     con.print("Cloning...", end=" ", markup=False)
     with BuildProgress(console(stderr=True)) as bar:
         res = use.clone(url, dest, depth, caches=cache or [], trust=trust or [], infer=init,
+                        allow_sources=allow_source or [],
                         progress=bar, on_cloned=lambda _ms: con.print("done", markup=False))
     if res.sync is None:
         msg = f"{res.dir} has no .zagi/: run `cd {res.dir} && zagi init` to infer its environment"

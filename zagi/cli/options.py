@@ -34,3 +34,6 @@ Caches = Annotated[list[str] | None, typer.Option(
                                    "s3://bucket?endpoint=..., https://...")]
 Trust = Annotated[list[str] | None, typer.Option(
     "--trust", metavar="KEY", help="A public key whose signatures to accept (repeatable).")]
+AllowSource = Annotated[list[str] | None, typer.Option(
+    "--allow-source", metavar="URL", help="Allow the lock to name this package set although "
+                                          "it is not in the catalog (repeatable).")]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from zagi.cli.options import Caches, Json, ProjectDir, Trust, Verbose
+from zagi.cli.options import AllowSource, Caches, Json, ProjectDir, Trust, Verbose
 
 
 def sync(
@@ -16,6 +16,7 @@ def sync(
                                                           "missing or stale (for CI).")] = False,
     cache: Caches = None,
     trust: Trust = None,
+    allow_source: AllowSource = None,
     project: ProjectDir = Path(),
     json: Json = False,
     verbose: Verbose = False,
@@ -35,7 +36,8 @@ def sync(
     proj = find(project)
     with BuildProgress(console(stderr=True)) as bar:
         res = use.sync(proj, nix.Options(), frozen=frozen, progress=bar,
-                       caches=reader.configured(proj, cache or [], trust or []))
+                       caches=reader.configured(proj, cache or [], trust or []),
+                       allow_sources=allow_source or [])
     res.ms = (time.perf_counter() - t0) * 1000
     if json:
         print_notes(res)

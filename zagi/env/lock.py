@@ -90,6 +90,53 @@ def _check_hatches(lk: Lock, cat: Catalog, opts: nix.Options) -> Lock:
     return replace(lk, packages=packages)
 
 
+def unvouched(lk: Lock, cat: Catalog, allowed: list[str]) -> list[str]:
+    """The package sets a lock names that zagi cannot vouch for: not a revision of the
+    catalog (the shipped one, or the user's ZAGI_NIXPKGS) at the URL the catalog records,
+    and not allowed by the user. Evaluating one runs its code as the user."""
+    out = []
+    for rev, src in sorted(lk.nixpkgs.items()):
+        known = cat.revisions.get(rev)
+        if src.standin is not None:
+            ok = src.standin == rev and known is not None and cat.revision_dir(rev) is not None
+            what = f"stand-in set {src.standin!r}"
+        else:
+            ok = known is not None and known.url is not None and src.url == known.url
+            what = str(src.url)
+        if not ok and what not in allowed:
+            out.append(what)
+    return out
+
+
+def allowed_sources(extra: list[str]) -> list[str]:
+    """Package-set URLs the user allows beyond the catalog: --allow-source, and
+    `[nixpkgs] allowed_sources` in their own config.toml (never a repo's)."""
+    import tomllib
+
+    from zagi.core import layout
+    from zagi.core.fsutil import read_bounded
+
+    path = layout.user_config()
+    try:
+        data = tomllib.loads(read_bounded(path, 1 << 20).decode()) if path.exists() else {}
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise BadInput(f"not valid TOML ({exc})", file=str(path)) from None
+    listed = data.get("nixpkgs", {}).get("allowed_sources", [])
+    return [*extra, *(str(u) for u in listed if isinstance(u, str))]
+
+
+def vouch(lk: Lock, cat: Catalog, allowed: list[str]) -> None:
+    """Refuse, before any evaluation, a lock naming a package set zagi cannot vouch for."""
+    bad = unvouched(lk, cat, allowed)
+    if bad:
+        raise BadInput(
+            f"the lock names {len(bad)} package set(s) zagi cannot vouch for: {', '.join(bad)}; "
+            "evaluating one would run its code as you, so nothing was evaluated",
+            file=str(lk.path),
+            hint="if you trust it: zagi sync --allow-source " + bad[0]
+                 + "; or relock from the catalog: zagi lock")
+
+
 def nix_data(lk: Lock, cat: Catalog) -> dict[str, Any]:
     """The JSON the static template reads, from a lock (so sync rebuilds exactly it)."""
     sources = {rev: _template_source(cat, rev, src) for rev, src in lk.nixpkgs.items()}

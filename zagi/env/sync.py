@@ -152,7 +152,8 @@ def _record_system(project: Project, lk: Lock, system: str, out: str,
 
 
 def sync(project: Project, opts: nix.Options, frozen: bool = False,
-         progress: Progress | None = None, caches: CacheConfig | None = None) -> SyncResult:
+         progress: Progress | None = None, caches: CacheConfig | None = None,
+         allow_sources: list[str] | None = None) -> SyncResult:
     progress = progress or Silent()
     notes: list[str] = []
     t0 = time.perf_counter()
@@ -169,7 +170,9 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             state.touch_last_used(env_id)
             return SyncResult(env_id, entry.out, not relocked, relocked, pre_built,
                               ms=(time.perf_counter() - t0) * 1000)
-        drv, out = locking.evaluate(lk, catalog_mod.load(), system, opts)
+        cat = catalog_mod.load()
+        locking.vouch(lk, cat, locking.allowed_sources(allow_sources or []))
+        drv, out = locking.evaluate(lk, cat, system, opts)
         if entry and entry.out != out:
             raise BadInput(f"the lock says the env is {entry.out} but evaluating it gives "
                            f"{out}: the package set differs from the one locked",

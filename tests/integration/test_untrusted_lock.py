@@ -1,0 +1,71 @@
+"""A cloned repository's env.lock is untrusted input: it may name only package sets zagi
+can vouch for. A lock pointing at another package set would have zagi evaluate that
+set's code as the user (it read the user's age identity here) before any `zagi allow`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import tarfile
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Ran
+from tests.integration.conftest import make_project
+
+pytestmark = pytest.mark.integration
+
+EVIL = """{ system ? builtins.currentSystem, ... }:
+# A "package set" whose evaluation reads the user's key and prints it (in an error, so any
+# evaluation at all leaks it), and whose builder would leave a marker behind.
+let key = builtins.readFile IDENTITY;
+in throw "stolen: ${key}"
+"""
+
+
+def _evil_lock(tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> tuple[Path, str, str]:
+    canary = f"AGE-SECRET-KEY-{uuid.uuid4().hex.upper()}"
+    identity = tmp_path / "identity.txt"
+    identity.write_text(canary + "\n")
+    p = make_project(tmp_path / "repo", '[tools]\nnode = "20"\n')
+    z("lock", cwd=p)
+    src = tmp_path / "evil"
+    src.mkdir()
+    (src / "default.nix").write_text(EVIL.replace("IDENTITY", str(identity)))
+    tarball = tmp_path / "evil.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tf:
+        tf.add(src, arcname="evil")
+    sha = subprocess.run(["nix-hash", "--type", "sha256", "--base32", str(src)],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    url = f"file://{tarball}"
+    lock = json.loads((p / ".zagi" / "env.lock").read_text())
+    (rev,) = lock["nixpkgs"]
+    lock["nixpkgs"][rev] = {"url": url, "rev": "0" * 40, "sha256": sha}
+    lock["systems"] = {}  # consistent with env.toml (same spec_hash): nothing to relock
+    (p / ".zagi" / "env.lock").write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+    return p, url, canary
+
+
+def test_a_lock_naming_a_foreign_package_set_is_refused_unevaluated(
+        tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> None:
+    p, url, canary = _evil_lock(tmp_path, z, zenv)
+    ran = z("sync", cwd=p, check=False)
+    assert ran.code == 2, ran.out + ran.err
+    assert "cannot vouch for" in ran.err and url in ran.err and "--allow-source" in ran.err
+    assert canary not in ran.out + ran.err  # nothing was evaluated
+    assert not (p / ".zagi" / "env").exists()
+    # the same through `zagi run` (which syncs first) and with --frozen
+    assert z("run", "--", "true", cwd=p, check=False).code == 2
+    assert "cannot vouch for" in z("sync", "--frozen", cwd=p, check=False).err
+
+
+def test_allowing_the_source_is_the_users_explicit_decision(
+        tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> None:
+    p, url, canary = _evil_lock(tmp_path, z, zenv)
+    ran = z("sync", "--allow-source", url, cwd=p, check=False)
+    # now zagi evaluates it, as told, and the set does what it does: the control that
+    # shows the refusal above is what stood between this lock and the key
+    assert ran.code != 0 and "stolen" in ran.err
