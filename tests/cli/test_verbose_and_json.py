@@ -38,6 +38,6 @@ def test_recipients_add_and_rm_print_json(tmp_path: Path, zagi: Callable[..., Ra
         ran = zagi("secrets", "recipients", "add", key, "-C", str(tmp_path), "--json")
         assert ran.code == 0 and ran.json()["added"] == key
     assert zagi("secrets", "recipients", "ls", "-C", str(tmp_path), "--json").json() == \
-        {"recipients": [a, b]}
+        {"recipients": [a, b], "unconfirmed": []}
     ran = zagi("secrets", "recipients", "rm", a, "-C", str(tmp_path), "--json")
     assert ran.code == 0 and ran.json() == {"removed": a, "recipients": [b]}

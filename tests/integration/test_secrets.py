@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -251,3 +252,28 @@ def test_check_refuses_env_files_and_secret_values(sec: Sec) -> None:
     assert git("commit", "-qm", "leak").returncode != 0  # the hook stops the commit
     (sec.root / "config.txt").unlink()
     (sec.root / ".env").unlink()
+
+
+def test_a_recipient_added_behind_your_back_is_never_encrypted_to(sec: Sec, tmp_path: Path) -> None:
+    """An agent (or a commit) appends its key to .zagi/recipients: the next `secrets set`
+    must not re-encrypt every secret to it. zagi shows the key and asks for confirmation."""
+    intruder = tmp_path / "intruder.txt"
+    subprocess.run(["age-keygen", "-o", str(intruder)], check=True, capture_output=True)
+    pub = next(ln.split(": ")[1] for ln in intruder.read_text().splitlines() if "public key" in ln)
+    enc = sec.root / ".zagi" / "secrets.enc"
+    with (sec.root / ".zagi" / "recipients").open("a") as fh:
+        fh.write(pub + "\n")
+    before = enc.read_bytes()
+    for args in (["secrets", "set", "NEW", "-"], ["secrets", "rm", "API_KEY"]):
+        ran = sec.z(*[a for a in args if a != "-"], stdin="v\n", check=False)
+        assert ran.returncode == 1 and pub in ran.stderr and "not confirmed" in ran.stderr
+        assert enc.read_bytes() == before  # nothing re-encrypted
+    listed = json.loads(sec.z("secrets", "recipients", "ls", "--json").stdout)
+    assert listed["unconfirmed"] == [pub]
+    assert subprocess.run(["age", "-d", "-i", str(intruder), str(enc)],
+                          capture_output=True).returncode != 0
+    # The user checks whose key it is and confirms it: from then on it is a recipient.
+    sec.z("secrets", "recipients", "confirm", pub)
+    sec.z("secrets", "set", "NEW", stdin="v\n")
+    assert subprocess.run(["age", "-d", "-i", str(intruder), str(enc)],
+                          capture_output=True).returncode == 0

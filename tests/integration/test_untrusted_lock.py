@@ -68,4 +68,4 @@ def test_allowing_the_source_is_the_users_explicit_decision(
     ran = z("sync", "--allow-source", url, cwd=p, check=False)
     # now zagi evaluates it, as told, and the set does what it does: the control that
     # shows the refusal above is what stood between this lock and the key
-    assert ran.code != 0 and "stolen" in ran.err
+    assert ran.code != 0 and f"stolen: {canary}" in ran.err

@@ -199,9 +199,33 @@ def recipients_ls(project: ProjectDir = Path(), json: Json = False, verbose: Ver
     from zagi.project import find
     from zagi.secrets import manage as secrets
 
-    keys = secrets.store(find(project)).recipients()
+    proj = find(project)
+    keys = secrets.store(proj).recipients()
+    new = set(secrets.unconfirmed_recipients(proj))
     if json:
-        emit_json({"recipients": keys})
+        emit_json({"recipients": keys, "unconfirmed": [k for k in keys if k in new]})
     else:
         for k in keys:
-            typer.echo(k)
+            typer.echo(f"{k}  (not confirmed by you)" if k in new else k)
+        if new:
+            typer.echo(f"zagi: {len(new)} recipient(s) not confirmed; zagi will not encrypt to "
+                       "them until you run `zagi secrets recipients confirm KEY`", err=True)
+
+
+@recipients_app.command("confirm")
+def recipients_confirm(
+    keys: Annotated[list[str], typer.Argument(metavar="KEY...", help="Keys listed in "
+                                                                   ".zagi/recipients.")],
+    project: ProjectDir = Path(), json: Json = False, verbose: Verbose = False,
+) -> None:
+    """Confirm recipients someone else added to .zagi/recipients (a teammate's commit),
+    after checking whose they are. zagi encrypts only to confirmed keys."""
+    from zagi.cli.output import emit_json
+    from zagi.project import find
+    from zagi.secrets import manage as secrets
+
+    done = secrets.recipients_confirm(find(project), keys)
+    if json:
+        emit_json({"confirmed": done})
+    else:
+        typer.echo(f"confirmed {len(done)} recipient(s)", err=True)

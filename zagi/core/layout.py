@@ -33,6 +33,7 @@ User configuration ($XDG_CONFIG_HOME/zagi, default ~/.config/zagi):
 
   config.toml                   caches and keys the user trusts
   identity.txt                  the age identity (0600; $ZAGI_IDENTITY overrides)
+  recipients/<root with / as %>  the recipients the user confirmed for that project
 """
 
 from __future__ import annotations
@@ -184,6 +185,12 @@ def user_config() -> Path:
 
 def default_identity() -> Path:
     return config_dir() / "identity.txt"
+
+
+def confirmed_recipients(root: Path) -> Path:
+    """The user's record of the recipients they confirmed for the project at `root` (in
+    their config dir: outside the repo, and masked in `zagi agent`)."""
+    return config_dir() / "recipients" / allow_key(root)
 
 
 def roots_dir() -> Path:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from zagi.core.errors import BadInput
 from zagi.core.layout import Project
 from zagi.secrets.identity import generate_identity
-from zagi.secrets.recipients import parse_recipient, write_recipients
+from zagi.secrets.recipients import confirm, parse_recipient, unconfirmed, write_recipients
 from zagi.secrets.store import Store
 
-__all__ = ["init", "recipients_add", "recipients_rm", "remove", "set_value", "store"]
+__all__ = ["init", "recipients_add", "recipients_confirm", "recipients_rm", "remove", "set_value",
+           "store", "unconfirmed_recipients"]
 
 
 def store(project: Project) -> Store:
@@ -21,6 +22,7 @@ def init(project: Project) -> tuple[str, bool, bool]:
     pub, created = generate_identity()
     st = store(project)
     keys = st.recipients()
+    confirm(project.root, [pub])  # your own key
     if pub in keys:
         return pub, created, False
     if st.exists():
@@ -51,6 +53,7 @@ def remove(project: Project, name: str) -> None:
 def recipients_add(project: Project, key: str) -> None:
     st = store(project)
     parse_recipient(key, "the command line")
+    confirm(project.root, [key])  # named by you on the command line: your decision
     keys = st.recipients()
     if key in keys:
         return
@@ -71,3 +74,18 @@ def recipients_rm(project: Project, key: str) -> None:
             raise BadInput("that is the last recipient; nobody could decrypt the secrets")
         st.save(st.load(), rest)
     write_recipients(st.recipients_file, rest)
+
+
+def recipients_confirm(project: Project, keys: list[str]) -> list[str]:
+    """Confirm keys that are already in .zagi/recipients (after you have checked them)."""
+    listed = store(project).recipients()
+    missing = [k for k in keys if k not in listed]
+    if missing:
+        raise BadInput(f"{missing[0][:24]}... is not in {store(project).recipients_file}",
+                       hint="add a new recipient with `zagi secrets recipients add KEY`")
+    confirm(project.root, keys)
+    return keys
+
+
+def unconfirmed_recipients(project: Project) -> list[str]:
+    return unconfirmed(project.root, store(project).recipients())

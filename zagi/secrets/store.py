@@ -16,7 +16,7 @@ from zagi.core.fsutil import atomic_write
 from zagi.core.layout import RECIPIENTS_FILE, SECRETS_FILE
 from zagi.formats.secretsfile import NAME, parse_plaintext, render_plaintext
 from zagi.secrets.identity import identities, identity_path, load_identity_text, public_key_of
-from zagi.secrets.recipients import parse_recipient, read_recipients
+from zagi.secrets.recipients import parse_recipient, read_recipients, require_confirmed
 
 __all__ = ["AGE_HEADER", "Store"]
 
@@ -79,6 +79,7 @@ class Store:
         if not keys:
             raise ZagiError("no recipients in .zagi/recipients",
                             hint="run `zagi secrets init` to add your key")
+        require_confirmed(self.zagi_dir.parent, keys, self.recipients_file)
         parsed = [parse_recipient(k, str(self.recipients_file)) for k in keys]
         for name in secrets:
             if not NAME.match(name):
