@@ -11,9 +11,21 @@ from zagi.secrets.recipients import parse_recipient
 NAMES = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,15}", fullmatch=True)
 
 
-@given(st.dictionaries(NAMES, st.text(max_size=60)))
+# Every value an environment variable can hold (anything but NUL).
+VALUES = st.text(st.characters(blacklist_characters="\0"), max_size=60)
+
+
+@given(st.dictionaries(NAMES, VALUES))
 def test_round_trip_keeps_every_value_exactly(secrets: dict[str, str]) -> None:
     assert parse_plaintext(render_plaintext(secrets).decode()) == secrets
+
+
+def test_a_value_with_nul_is_refused_not_stored() -> None:
+    """No process environment can carry NUL: storing one broke every `zagi run`."""
+    import pytest
+
+    with pytest.raises(BadInput, match="NUL"):
+        parse_plaintext(render_plaintext({"A": "x\0y"}).decode())
 
 
 @given(st.text(max_size=300))

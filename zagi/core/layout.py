@@ -73,6 +73,36 @@ def spec_digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 
 
+MAX_SMALL_FILE = 64 << 20  # env.lock's own limit (zagi/formats/lockfile.py)
+
+
+def read_regular(path: Path, limit: int = MAX_SMALL_FILE) -> bytes | None:
+    """A regular file's bytes, or None (missing, a FIFO, a device, a directory, too big).
+
+    For the fast paths, which must stay stdlib-only and fall back to the full command
+    (whose readers explain the problem) rather than hang on a FIFO a repo planted or
+    read /dev/zero forever.
+    """
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        data = os.read(fd, limit + 1)
+        while len(data) <= limit and (more := os.read(fd, limit + 1 - len(data))):
+            data += more
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= limit else None
+
+
 # --- the project ------------------------------------------------------------------
 
 
@@ -150,9 +180,10 @@ def find_root(start: Path) -> Path | None:
 
 def read_synced(project: Project) -> tuple[str, str] | None:
     """(env id, env.toml digest) the last sync recorded, or None."""
+    raw = read_regular(project.synced, 4096)
     try:
-        env_id, digest = project.synced.read_text().split()
-    except (OSError, ValueError):
+        env_id, digest = (raw or b"").decode().split()
+    except (UnicodeDecodeError, ValueError):
         return None
     return env_id, digest
 

@@ -56,11 +56,20 @@ EXPECTED = (
 )
 
 
+MAX_REQUEST_CHARS = 64  # "~> 3.2.1, < 4" fits many times; a 100,000-digit .nvmrc does not
+MAX_COMPONENT_DIGITS = 9  # a version component is an int; Python refuses huge int strings
+_HUGE_NUMBER = re.compile(r"\d{%d,}" % (MAX_COMPONENT_DIGITS + 1))  # noqa: UP031 - a regex
+
+
 def parse_request(text: str) -> Request:
     s = text.strip()
     low = s.lower()
     if not s:
         raise RequestError(f"empty version; expected {EXPECTED}")
+    if len(s) > MAX_REQUEST_CHARS or _HUGE_NUMBER.search(s):
+        shown = s[:20] + "..." if len(s) > 20 else s
+        raise RequestError(f"{shown!r} is not a version request (too long, or a number with "
+                           f"more than {MAX_COMPONENT_DIGITS} digits); expected {EXPECTED}")
     if low in ALIASES or _NIGHTLY.match(low):
         return Request(low, "alias")
     if m := _XRANGE.match(s):
@@ -87,6 +96,8 @@ def numeric(version: str) -> tuple[int, ...]:
     for part in re.split(r"[.]", version):
         m = re.match(r"\d+", part)
         if not m:
+            break
+        if len(m.group()) > MAX_COMPONENT_DIGITS:  # never a real version; int() would balk
             break
         out.append(int(m.group()))
         if m.end() != len(part):

@@ -23,12 +23,14 @@ def realized(start: Path) -> tuple[str, str] | None:
         return None
     project = layout.Project(root)
     synced = layout.read_synced(project)
+    lock, spec = layout.read_regular(project.lock), layout.read_regular(project.env_toml)
+    if lock is None or spec is None:
+        return None  # the full command says what is wrong with them
     try:
-        env_id = layout.env_id_of(project.lock.read_bytes())
-        digest = layout.spec_digest(project.env_toml.read_bytes())
         mounted = os.readlink(project.mount)
     except OSError:
         return None
+    env_id, digest = layout.env_id_of(lock), layout.spec_digest(spec)
     out = layout.realized_out(env_id)
     if synced != (env_id, digest) or out is None or mounted != out \
             or state.read_activation(env_id, out) is None:

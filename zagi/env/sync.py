@@ -17,7 +17,7 @@ from zagi.cache import reader as cache_mod
 from zagi.cache.reader import CacheConfig
 from zagi.core import layout
 from zagi.core.errors import BadInput, NixError, ZagiError
-from zagi.core.fsutil import atomic_write
+from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.layout import Project
 from zagi.drivers import nix
 from zagi.env import lock as locking
@@ -86,7 +86,7 @@ def _mount(project: Project, env_id: str, out: str) -> None:
                      + "".join(f"/{name}\n" for name in layout.LOCAL_FILES))
     state.flip_symlink(project.mount, out)
     # What the cached fast path compares: env id and the exact env.toml bytes it came from.
-    digest = layout.spec_digest(project.env_toml.read_bytes())
+    digest = layout.spec_digest(read_bounded(project.env_toml, spec.MAX_SPEC_BYTES))
     atomic_write(project.synced, layout.render_synced(env_id, digest))
 
 

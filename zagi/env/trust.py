@@ -11,15 +11,16 @@ from pathlib import Path
 
 from zagi.core import layout
 from zagi.core.errors import BadInput
+from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.layout import Project
+from zagi.formats.lockfile import MAX_LOCK_BYTES
 
 
 def lock_env_id(project: Project) -> str:
-    try:
-        return layout.env_id_of(project.lock.read_bytes())
-    except FileNotFoundError:
+    if not project.lock.exists() and not project.lock.is_symlink():
         raise BadInput("this project has no env.lock yet", file=str(project.lock),
-                       hint="run `zagi sync` (or `zagi lock`), then `zagi allow`") from None
+                       hint="run `zagi sync` (or `zagi lock`), then `zagi allow`")
+    return layout.env_id_of(read_bounded(project.lock, MAX_LOCK_BYTES))
 
 
 def synced_env_id(project: Project) -> str | None:
@@ -38,9 +39,9 @@ def allow(project: Project) -> list[str]:
 
 
 def allow_id(root: Path, env_id: str) -> None:
-    f = layout.allow_file(env_id, root)
-    f.parent.mkdir(parents=True, exist_ok=True)
-    f.write_text(str(root) + "\n")
+    """Atomic: the hook tests for the file's existence, so a write that fails (a full
+    disk) must leave no file behind rather than an empty one that counts as trust."""
+    atomic_write(layout.allow_file(env_id, root), str(root) + "\n")
 
 
 def is_allowed(root: Path, env_id: str) -> bool:

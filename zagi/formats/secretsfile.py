@@ -39,6 +39,9 @@ def parse_plaintext(text: str) -> dict[str, str]:
                                "valid (expected a JSON string)", file=SECRETS_FILE) from None
         elif value[:1] == "'" and value.endswith("'") and len(value) > 1:
             value = value[1:-1]
+        if "\0" in value:  # no process environment can carry it: every `zagi run` would fail
+            raise BadInput(f"secret {m.group(1)} contains a NUL byte, which no environment "
+                           "variable can hold", file=SECRETS_FILE)
         out[m.group(1)] = value
     return out
 

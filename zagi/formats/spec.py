@@ -8,8 +8,12 @@ and no edit writes anything unless the edited document validates.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import re
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from zagi.core.envnames import reserved_reason
 from zagi.core.errors import BadInput
-from zagi.core.fsutil import atomic_write
+from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.names import SERVICES, TOOLS, did_you_mean
 from zagi.core.tomlloc import locate
 from zagi.core.versions import RequestError, parse_request
@@ -222,20 +226,13 @@ def parse_text(text: str, file: str) -> EnvSpec:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _toml_error(exc, file) from None
+    except RecursionError:
+        raise BadInput("nested too deeply; expected a small TOML file", file=file) from None
     return validate(data, text, file)
 
 
 def read_text(path: Path) -> str:
-    try:
-        with path.open("rb") as fh:
-            raw = fh.read(MAX_SPEC_BYTES + 1)
-    except FileNotFoundError:
-        raise BadInput("does not exist", hint="create it with `zagi init`", file=str(path)) from None
-    except OSError as exc:
-        raise BadInput(f"cannot read {path}: {exc.strerror}", file=str(path)) from None
-    if len(raw) > MAX_SPEC_BYTES:
-        raise BadInput(f"larger than {MAX_SPEC_BYTES} bytes; expected a small TOML file",
-                       file=str(path))
+    raw = read_bounded(path, MAX_SPEC_BYTES, hint="create it with `zagi init`")
     try:
         return raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
@@ -251,16 +248,35 @@ def load(path: Path) -> EnvSpec:
 # --- editing (tomlkit keeps comments and order) ------------------------------
 
 
+@contextlib.contextmanager
+def editing(path: Path) -> Iterator[None]:
+    """Hold the project's edit lock: concurrent `zagi add`/`remove` run one after another,
+    each reading what the last one wrote, so no edit is lost. The lock is flock(2) on the
+    .zagi directory itself: env.toml is replaced by rename on every write, and a lock
+    file would be a new file in a tree a failed edit must leave exactly as it was."""
+    try:
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        yield  # no .zagi/: the read that follows says so
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def _edit(path: Path, change: Any) -> None:
     import tomlkit  # lazy: only edits pay for it
 
-    text = read_text(path)
-    parse_text(text, str(path))  # refuse to edit a file that is already broken
-    doc = tomlkit.parse(text)
-    change(doc, tomlkit)
-    new = tomlkit.dumps(doc)
-    parse_text(new, str(path))  # nothing is written unless the result validates
-    atomic_write(path, new)
+    with editing(path):
+        text = read_text(path)
+        parse_text(text, str(path))  # refuse to edit a file that is already broken
+        doc = tomlkit.parse(text)
+        change(doc, tomlkit)
+        new = tomlkit.dumps(doc)
+        parse_text(new, str(path))  # nothing is written unless the result validates
+        atomic_write(path, new)
 
 
 def set_entry(path: Path, section: str, name: str, version: str) -> None:

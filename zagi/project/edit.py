@@ -12,12 +12,13 @@ from zagi.formats import spec
 
 def _split(item: str) -> tuple[str, str]:
     name, _, version = item.partition("@")
+    shown = item if len(item) <= 60 else item[:40] + "..."  # never echo a megabyte back
     if not name:
-        raise BadInput(f"{item!r}: expected NAME[@VERSION], e.g. node@20")
+        raise BadInput(f"{shown!r}: expected NAME[@VERSION], e.g. node@20")
     try:
         return name, parse_request(version or "latest").text
     except RequestError as exc:
-        raise BadInput(f"{item!r}: {exc}") from None
+        raise BadInput(f"{shown!r}: {exc}") from None
 
 
 def add(project: Path, section: str, items: list[str]) -> list[tuple[str, str | None]]:

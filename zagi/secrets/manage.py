@@ -35,6 +35,9 @@ def init(project: Project) -> tuple[str, bool, bool]:
 def set_value(project: Project, name: str, value: str) -> None:
     if not value:
         raise BadInput(f"{name}: empty value; nothing stored")
+    if "\0" in value:
+        raise BadInput(f"{name}: the value contains a NUL byte, which no environment variable "
+                       "can hold; nothing stored")
     st = store(project)
     values = st.load()
     values[name] = value

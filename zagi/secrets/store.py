@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from zagi.core.errors import BadInput, ZagiError
-from zagi.core.fsutil import atomic_write
+from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.layout import RECIPIENTS_FILE, SECRETS_FILE
 from zagi.formats.secretsfile import NAME, parse_plaintext, render_plaintext
 from zagi.secrets.identity import identities, identity_path, load_identity_text, public_key_of
@@ -21,6 +21,7 @@ from zagi.secrets.recipients import parse_recipient, read_recipients, require_co
 __all__ = ["AGE_HEADER", "Store"]
 
 AGE_HEADER = b"age-encryption.org/v1\n"
+MAX_SECRETS_BYTES = 16 << 20
 
 
 @dataclass
@@ -47,10 +48,10 @@ class Store:
         """Decrypt in memory. {} when there is no secrets file yet."""
         from pyrage import DecryptError, decrypt
 
-        try:
-            blob = self.file.read_bytes()
-        except FileNotFoundError:
+        if not self.file.exists() and not self.file.is_symlink():
             return {}
+        blob = read_bounded(self.file, MAX_SECRETS_BYTES,
+                            hint="restore it from git: git checkout -- .zagi/secrets.enc")
         if not blob.startswith(AGE_HEADER) and not blob.startswith(b"-----BEGIN AGE"):
             raise BadInput("not an age-encrypted file (corrupted?)", file=str(self.file),
                            hint="restore it from git: git checkout -- .zagi/secrets.enc")
