@@ -1,19 +1,51 @@
-"""http(s):// — a cache read over HTTP (a LAN server, a CDN, a public bucket). Read-only."""
+"""http(s):// — a cache read over HTTP (a LAN server, a CDN, a public bucket). Read-only.
+
+The server is untrusted (a repo can name it), so every read is bounded: a size cap by
+kind of object (narinfos and manifests are small; only nar/ objects may be large), an
+overall deadline per object however slowly the bytes drip in, and redirects followed
+only within the same origin (scheme, host, port).
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+from urllib.parse import urljoin, urlsplit
 
 from zagi.core.errors import ReadOnly, Unavailable
 
-__all__ = ["Http"]
+if TYPE_CHECKING:
+    import httpx
+
+__all__ = ["DEADLINE", "MAX_META_BYTES", "MAX_NAR_BYTES", "Http"]
+
+MAX_META_BYTES = 4 << 20  # narinfo, envs/*.json, nix-cache-info
+MAX_NAR_BYTES = 64 << 30
+MAX_REDIRECTS = 5
+DEADLINE = 120.0  # seconds for one object, from the request to its last byte
+READ_TIMEOUT = 30.0  # between two chunks
 
 
 def _etag(data: bytes) -> str:
     return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    u = urlsplit(url)
+    return u.scheme, (u.hostname or "").lower(), u.port
+
+
+def _deadline() -> float:
+    """$ZAGI_HTTP_DEADLINE overrides the per-object deadline (seconds)."""
+    try:
+        return float(os.environ.get("ZAGI_HTTP_DEADLINE", DEADLINE))
+    except ValueError:
+        return DEADLINE
 
 
 class Http:
@@ -21,19 +53,59 @@ class Http:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self._client: httpx.Client | None = None
+        self._lock = threading.Lock()
+
+    def _http(self) -> httpx.Client:
+        import httpx
+
+        with self._lock:
+            if self._client is None:
+                self._client = httpx.Client(follow_redirects=False)
+            return self._client
+
+    def _fail(self, why: str) -> Unavailable:
+        return Unavailable(f"{self.url}: {why}", url=self.url)
 
     def get(self, key: str) -> bytes | None:
         import httpx
 
+        limit = MAX_NAR_BYTES if key.startswith("nar/") else MAX_META_BYTES
+        budget = _deadline()
+        deadline = time.monotonic() + budget
+        url = f"{self.url}/{key}"
+        timeout = httpx.Timeout(min(READ_TIMEOUT, budget), connect=min(10.0, budget))
         try:
-            r = httpx.get(f"{self.url}/{key}", timeout=30, follow_redirects=True)
+            for _ in range(MAX_REDIRECTS + 1):
+                with self._http().stream("GET", url, timeout=timeout) as r:
+                    if r.is_redirect:
+                        target = urljoin(url, r.headers.get("location", ""))
+                        if _origin(target) != _origin(self.url):
+                            raise self._fail(f"{key}: redirected to another host ({target}); "
+                                             "refusing to follow")
+                        url = target
+                        continue
+                    if r.status_code in (403, 404):  # Nix treats 403 as 404 too
+                        return None
+                    if r.status_code != 200:
+                        raise self._fail(f"{key}: HTTP {r.status_code}")
+                    return self._body(r, key, limit, deadline)
         except httpx.HTTPError as exc:
-            raise Unavailable(f"{self.url}: {exc}", url=self.url) from None
-        if r.status_code in (403, 404):  # Nix treats 403 as 404 too
-            return None
-        if r.status_code != 200:
-            raise Unavailable(f"{self.url}/{key}: HTTP {r.status_code}", url=self.url)
-        return r.content
+            raise self._fail(f"{key}: {exc or type(exc).__name__}") from None
+        raise self._fail(f"{key}: more than {MAX_REDIRECTS} redirects")
+
+    def _body(self, r: httpx.Response, key: str, limit: int, deadline: float) -> bytes:
+        declared = r.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise self._fail(f"{key}: {declared} bytes is more than the {limit} allowed")
+        buf = bytearray()
+        for chunk in r.iter_bytes():
+            buf += chunk
+            if len(buf) > limit:
+                raise self._fail(f"{key}: more than the {limit} bytes allowed")
+            if time.monotonic() > deadline:
+                raise self._fail(f"{key}: not received within {_deadline():.0f} s")
+        return bytes(buf)
 
     def get_etag(self, key: str) -> tuple[bytes, str] | None:
         data = self.get(key)
