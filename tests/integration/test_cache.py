@@ -260,6 +260,7 @@ def test_cachix_push_api_and_http_serving(tmp_path: Path) -> None:
 
     require("nix-store")
     EMPTY_FILE_HASH = nar.nix32(hashlib.sha256(b"").digest())
+    SIG = "k-1:" + "A" * 86 + "=="  # well-formed; this server trusts any signer
     store_dir = tmp_path / "served"
     env = {**os.environ, "ZAGI_HOME": str(tmp_path / "server-home"), "ZAGI_CACHE_TOKEN": "s3cret"}
     server = subprocess.Popen([zagi_exe(), "cache", "serve", "--from", f"file://{store_dir}",
@@ -293,8 +294,8 @@ def test_cachix_push_api_and_http_serving(tmp_path: Path) -> None:
                          params={"uploadId": start["uploadId"]},
                          headers={"Authorization": "Bearer s3cret"},
                          json={"parts": [], "narInfoCreate": {
-                             "cStoreHash": "a" * 32, "cStoreSuffix": "x", "cNarHash": "sha256:0",
-                             "cNarSize": 1, "cFileHash": EMPTY_FILE_HASH,
+                             "cStoreHash": "a" * 32, "cStoreSuffix": "x", "cNarHash": "sha256:" + "0" * 52,
+                             "cNarSize": 1, "cFileHash": EMPTY_FILE_HASH, "cSig": SIG,
                              "cFileSize": 0, "cReferences": ["b" * 32 + "-missing"]}})
         assert bad.status_code == 409 and "references" in bad.text
         drop_roots(a.home)

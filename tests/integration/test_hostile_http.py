@@ -98,7 +98,7 @@ def test_a_huge_manifest_is_cut_off_without_filling_memory(hostile: str, kind: s
 def test_a_dripping_answer_ends_at_the_deadline(hostile: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZAGI_HTTP_DEADLINE", "3")
     t0 = time.monotonic()
-    with pytest.raises(Unavailable, match="within 3 s|timed out|ReadTimeout"):
+    with pytest.raises(Unavailable, match=r"within 3 s|timed out|ReadTimeout"):
         open_url(f"{hostile}/drip").get("envs/abc.json")
     assert time.monotonic() - t0 < 8
 

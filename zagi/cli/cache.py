@@ -21,12 +21,19 @@ def cache_serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port (0: any free one).")] = 8080,
     name: Annotated[str, typer.Option("--name", help="Cache name in the push API paths.")] = "zagi",
+    trust: Annotated[list[str] | None, typer.Option(
+        "--trust", metavar="KEY", help="Accept only narinfos signed by this key (repeatable; "
+                                       "default: any well-formed signature).")] = None,
+    allow_anonymous: Annotated[bool, typer.Option(
+        "--allow-anonymous", help="Accept pushes without a token (only on a network you "
+                                  "trust).")] = False,
     json: Json = False,
     verbose: Verbose = False,
 ) -> None:
     """Serve a cache: GET for Nix substituters and `zagi clone` (http://HOST:PORT), and the
     Cachix push API (`zagi publish --to cachix+http://HOST:PORT/NAME`). Pushes need the
-    bearer token in $ZAGI_CACHE_TOKEN when it is set here. Ctrl-C stops."""
+    bearer token in $ZAGI_CACHE_TOKEN (the server refuses to start without one unless
+    --allow-anonymous). Ctrl-C stops."""
     import os
 
     from zagi.cache import serve
@@ -34,7 +41,8 @@ def cache_serve(
     from zagi.storage import open_url
 
     storage = open_url(source or layout.local_cache_url())
-    srv = serve.CacheServer(storage, name, os.environ.get("ZAGI_CACHE_TOKEN"), host, port)
+    srv = serve.CacheServer(storage, name, os.environ.get("ZAGI_CACHE_TOKEN"), host, port,
+                            allow_anonymous=allow_anonymous, trusted_keys=trust or [])
     if json:  # one line: a supervisor reads it while the server keeps running
         import json as _json
 
