@@ -138,6 +138,7 @@ class CacheServer:
         handler = type("Handler", (_Handler,), {"server_state": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
+        self._serving = threading.Event()
         self.url = f"http://{host}:{self.httpd.server_address[1]}"
         if not storage.exists(narinfo.CACHE_INFO_KEY):
             storage.put_if_absent(narinfo.CACHE_INFO_KEY, narinfo.CACHE_INFO)
@@ -146,15 +147,18 @@ class CacheServer:
         return hmac.new(self.key, f"{nar_id}/{part}".encode(), "sha256").hexdigest()
 
     def serve_forever(self) -> None:
+        self._serving.set()
         self.httpd.serve_forever()
 
     def start(self) -> threading.Thread:
         t = threading.Thread(target=self.serve_forever, daemon=True)
         t.start()
+        self._serving.wait(5)
         return t
 
     def stop(self) -> None:
-        self.httpd.shutdown()
+        if self._serving.is_set():  # shutdown() waits for serve_forever, so only if it runs
+            self.httpd.shutdown()
         self.httpd.server_close()
         self._tmp.cleanup()
 
@@ -291,7 +295,11 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"uploadUrl": url})
         elif len(rest) == 3 and rest[0] == "multipart-nar" and rest[2] == "complete":
             st.uploads.check(rest[1], q.get("uploadId", ""))
-            self._complete(rest[1], self._json_body())
+            try:
+                self._complete(rest[1], self._json_body())
+            except (_Reject, Conflict):
+                st.uploads.drop(rest[1])  # a refused upload is over; its parts go now
+                raise
         else:
             raise _Reject(404, f"unknown endpoint /{'/'.join(parts)}")
 
