@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -413,3 +414,39 @@ def test_an_unfetchable_nixpkgs_fails_clearly_and_writes_no_lock(tmp_path: Path,
     assert "hint: zagi lock downloads each nixpkgs revision once" in ran.err
     assert "retrying" not in ran.err
     assert not (p / ".zagi" / "env.lock").exists()
+
+
+def test_tampered_activation_data_is_not_applied(tmp_path: Path, z: Callable[..., Ran],
+                                                 zenv: dict[str, str]) -> None:
+    """activate.json under $ZAGI_HOME is re-checked before use: a reserved name written
+    into it (by anything running as the user) is never applied, and sync rewrites it."""
+    p = make_project(tmp_path, NODE20)
+    z("sync", cwd=p)
+    env_id = (p / ".zagi" / ".synced").read_text().split()[0]
+    act_file = Path(zenv["ZAGI_HOME"]) / "envs" / env_id / "activate.json"
+    act = json.loads(act_file.read_text())
+    act["set"]["LD_PRELOAD"] = "/tmp/evil.so"
+    act["prepend"]["PATH"].insert(0, "/tmp/evil-bin")
+    act_file.chmod(0o644)
+    act_file.write_text(json.dumps(act))
+    out = z("run", "--", "sh", "-c", 'echo "[${LD_PRELOAD-}]"; echo "$PATH"', cwd=p).out
+    assert out.splitlines()[0] == "[]" and "/tmp/evil-bin" not in out
+    assert "LD_PRELOAD" not in act_file.read_text()  # the full sync wrote it anew
+
+
+def test_a_sync_that_failed_halfway_is_never_called_cached(tmp_path: Path, z: Callable[..., Ran],
+                                                            zenv: dict[str, str]) -> None:
+    """A full disk between the GC root and the activation files used to leave an env that
+    every later sync called "cached" while `zagi run` and the hook refused it."""
+    p = make_project(tmp_path, NODE20)
+    z("lock", cwd=p)
+    env_id = hashlib.sha256((p / ".zagi" / "env.lock").read_bytes()).hexdigest()[:32]
+    blocker = Path(zenv["ZAGI_HOME"]) / "envs" / env_id / "activate.sh"
+    blocker.mkdir(parents=True)  # a directory where a file must go: the write fails
+    failed = z("sync", cwd=p, check=False)
+    assert failed.code != 0
+    assert not (Path(zenv["ZAGI_HOME"]) / "roots" / env_id).exists()  # not marked usable
+    blocker.rmdir()
+    again = json.loads(z("sync", "--json", cwd=p).out)
+    assert again["cached"] is False
+    assert z("run", "--", "node", "--version", cwd=p).out.strip() == "v20.12.2"

@@ -108,3 +108,15 @@ def test_the_typed_lock_round_trips_byte_for_byte(tmp_path: Path) -> None:
     parsed = lock.parse(full, "x")
     assert parsed.canonical() == lock.canonical(full)
     assert parsed.system("aarch64-darwin") == lock.SystemLock("/nix/store/def-zagi-env")
+
+
+@pytest.mark.parametrize("name", ["PROMPT_COMMAND", "LD_PRELOAD", "GIT_CONFIG_COUNT"])
+def test_the_locks_env_is_checked_again_at_read(tmp_path: Path, name: str) -> None:
+    """A lock is repo input: a code-running variable refused in env.toml cannot come back
+    through the lock's own env section (with a spec_hash that matches)."""
+    data = json.loads(json.dumps(GOOD))
+    data["env"] = {name: "x"}
+    p = tmp_path / "env.lock"
+    p.write_text(json.dumps(data))
+    with pytest.raises(BadInput, match=f"env.{name}"):
+        lock.read(p)

@@ -129,3 +129,20 @@ def test_structured_garbage_only_raises_bad_input(data: dict[str, dict[str, obje
     text = tomlkit.dumps(data)
     with contextlib.suppress(BadInput):
         spec.parse_text(text, "env.toml")
+
+
+@pytest.mark.parametrize("name", ["GIT_CONFIG_COUNT", "GIT_CONFIG_KEY_0", "PYTHONPATH",
+                                  "LD_AUDIT", "DYLD_FRAMEWORK_PATH", "NODE_OPTIONS", "PERL5LIB",
+                                  "RUBYOPT", "NPM_CONFIG_SCRIPT_SHELL", "NIX_CONFIG", "ZAGI_HOME",
+                                  "XDG_CONFIG_HOME", "BASH_ENV", "PROMPT_COMMAND", "EDITOR"])
+def test_env_may_not_set_variables_that_run_code(name: str) -> None:
+    """The families an attack pass used: git's config by environment runs core.fsmonitor on
+    `git status`; the loader's and interpreters' hooks; zagi's and Nix's own settings."""
+    with pytest.raises(BadInput, match="may not set it"):
+        spec.parse_text(f'[env]\n{name} = "x"\n', "env.toml")
+
+
+def test_ordinary_project_variables_are_fine() -> None:
+    s = spec.parse_text('[env]\nDATABASE_URL = "postgres://"\nPYTHONUNBUFFERED = "1"\n'
+                        'RUST_LOG = "debug"\n', "env.toml")
+    assert s.env["PYTHONUNBUFFERED"] == "1"
