@@ -26,6 +26,17 @@ in throw "stolen: ${key}"
 """
 
 
+# A package set of its own: evaluates fine, and would run its own builder.
+TINY_SET = """{ system ? builtins.currentSystem, ... }: rec {
+  sh = derivation { name = "tiny"; inherit system; builder = "/bin/sh";
+                    args = [ "-c" "echo built > $out" ]; };
+  nodejs_20 = sh;
+  buildEnv = { name, paths, ... }: derivation { inherit name system; builder = "/bin/sh";
+                                                 args = [ "-c" "mkdir $out" ]; };
+}
+"""
+
+
 def _evil_lock(tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> tuple[Path, str, str]:
     canary = f"AGE-SECRET-KEY-{uuid.uuid4().hex.upper()}"
     identity = tmp_path / "identity.txt"
@@ -62,10 +73,38 @@ def test_a_lock_naming_a_foreign_package_set_is_refused_unevaluated(
     assert "cannot vouch for" in z("sync", "--frozen", cwd=p, check=False).err
 
 
-def test_allowing_the_source_is_the_users_explicit_decision(
+def test_an_allowed_source_is_still_evaluated_restricted(
         tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> None:
+    """Allowing the source is the user's decision; even then its evaluation cannot read
+    the user's files (restrict-eval), and the control shows what it would have done."""
     p, url, canary = _evil_lock(tmp_path, z, zenv)
     ran = z("sync", "--allow-source", url, cwd=p, check=False)
-    # now zagi evaluates it, as told, and the set does what it does: the control that
-    # shows the refusal above is what stood between this lock and the key
-    assert ran.code != 0 and f"stolen: {canary}" in ran.err
+    assert ran.code != 0 and canary not in ran.out + ran.err
+    assert "forbidden in restricted mode" in ran.err
+    evil = tmp_path / "evil" / "default.nix"
+    unrestricted = subprocess.run(["nix-instantiate", "--eval", "-E", f"import {evil} {{}}"],
+                                  capture_output=True, text=True)
+    assert f"stolen: {canary}" in unrestricted.stderr  # the control
+
+
+def test_an_allowed_source_is_not_built_without_the_sandbox(
+        tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> None:
+    """A package set outside the catalog brings its own builders: not without Nix's
+    sandbox (Debian's nix-bin here has sandbox = false), unless the user accepts it."""
+    p = make_project(tmp_path / "repo", '[tools]\nnode = "20"\n')
+    z("lock", cwd=p)
+    lock = json.loads((p / ".zagi" / "env.lock").read_text())
+    (rev,) = lock["nixpkgs"]
+    src = tmp_path / "copy"
+    src.mkdir()
+    (src / "default.nix").write_text(TINY_SET)
+    tarball = tmp_path / "copy.tar.gz"
+    with tarfile.open(tarball, "w:gz") as tf:
+        tf.add(src, arcname="copy")
+    sha = subprocess.run(["nix-hash", "--type", "sha256", "--base32", str(src)],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    lock["nixpkgs"][rev] = {"url": f"file://{tarball}", "rev": "1" * 40, "sha256": sha}
+    lock["systems"] = {}
+    (p / ".zagi" / "env.lock").write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+    ran = z("sync", "--allow-source", f"file://{tarball}", cwd=p, check=False)
+    assert ran.code == 2 and "sandbox" in ran.err and "--allow-unsandboxed" in ran.err

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from zagi.cli.options import AllowSource, Caches, Json, Trust, Verbose
+from zagi.cli.options import AllowSource, AllowUnsandboxed, Caches, Json, Trust, Verbose
 
 
 def clone(
@@ -16,6 +16,7 @@ def clone(
     cache: Caches = None,
     trust: Trust = None,
     allow_source: AllowSource = None,
+    allow_unsandboxed: AllowUnsandboxed = False,
     init: Annotated[bool, typer.Option("--init", help="Run `zagi init` when the repo has no "
                                                       ".zagi/.")] = False,
     json: Json = False,
@@ -31,7 +32,7 @@ def clone(
     con.print("Cloning...", end=" ", markup=False)
     with BuildProgress(console(stderr=True)) as bar:
         res = use.clone(url, dest, depth, caches=cache or [], trust=trust or [], infer=init,
-                        allow_sources=allow_source or [],
+                        allow_sources=allow_source or [], allow_unsandboxed=allow_unsandboxed,
                         progress=bar, on_cloned=lambda _ms: con.print("done", markup=False))
     if res.sync is None:
         msg = f"{res.dir} has no .zagi/: run `cd {res.dir} && zagi init` to infer its environment"

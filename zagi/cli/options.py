@@ -37,3 +37,6 @@ Trust = Annotated[list[str] | None, typer.Option(
 AllowSource = Annotated[list[str] | None, typer.Option(
     "--allow-source", metavar="URL", help="Allow the lock to name this package set although "
                                           "it is not in the catalog (repeatable).")]
+AllowUnsandboxed = Annotated[bool, typer.Option(
+    "--allow-unsandboxed", help="Build an allowed non-catalog package set even though Nix's "
+                                "sandbox is off here.")]

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from zagi.cli.options import AllowSource, Caches, Json, ProjectDir, Trust, Verbose
+from zagi.cli.options import AllowSource, AllowUnsandboxed, Caches, Json, ProjectDir, Trust, Verbose
 
 
 def sync(
@@ -17,6 +17,7 @@ def sync(
     cache: Caches = None,
     trust: Trust = None,
     allow_source: AllowSource = None,
+    allow_unsandboxed: AllowUnsandboxed = False,
     project: ProjectDir = Path(),
     json: Json = False,
     verbose: Verbose = False,
@@ -37,7 +38,7 @@ def sync(
     with BuildProgress(console(stderr=True)) as bar:
         res = use.sync(proj, nix.Options(), frozen=frozen, progress=bar,
                        caches=reader.configured(proj, cache or [], trust or []),
-                       allow_sources=allow_source or [])
+                       allow_sources=allow_source or [], allow_unsandboxed=allow_unsandboxed)
     res.ms = (time.perf_counter() - t0) * 1000
     if json:
         print_notes(res)

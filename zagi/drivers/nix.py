@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from zagi.formats.lockfile import PathInfo
 __all__ = ["NixBuildError", "NixError", "NixEvalError", "NixFetchError", "Options", "PathInfo",
            "available", "closure", "collect_garbage", "current_system", "deriver", "eval_json",
            "hash_path", "instantiate", "is_valid", "prefetch_tarball", "realise", "references",
-           "show_config", "version", "would_build"]
+           "sandboxed", "show_config", "version", "would_build"]
 
 BUILD_TIMEOUT = 3600.0
 _LOG_LINES = 25
@@ -38,11 +38,18 @@ _LOG_LINES = 25
 
 @dataclass
 class Options:
-    """Settings passed to every Nix call. `substituters` empty = build everything locally."""
+    """Settings passed to every Nix call. `substituters` empty = build everything locally.
+
+    `search_path` set = evaluate restricted (`restrict-eval`): the expression may read
+    only those directories (and the store), and fetch only `allowed_uris`, so a package
+    set cannot read the user's files (an age identity, ~/.ssh) while it is evaluated.
+    """
 
     substituters: list[str] = field(default_factory=list)
     trusted_public_keys: list[str] = field(default_factory=list)
     max_jobs: int | None = None
+    search_path: list[str] | None = None
+    allowed_uris: list[str] = field(default_factory=list)
 
     def argv(self) -> list[str]:
         out = ["--option", "substituters", " ".join(self.substituters),
@@ -51,7 +58,15 @@ class Options:
             out += ["--option", "trusted-public-keys", " ".join(self.trusted_public_keys)]
         if self.max_jobs:
             out += ["--max-jobs", str(self.max_jobs)]
+        if self.search_path is not None:
+            out += ["--option", "restrict-eval", "true",
+                    "--option", "allowed-uris", " ".join(self.allowed_uris)]
+            for d in self.search_path:
+                out += ["-I", d]
         return out
+
+    def restricted(self, search_path: list[str], allowed_uris: list[str]) -> Options:
+        return replace(self, search_path=list(search_path), allowed_uris=list(allowed_uris))
 
 
 def available() -> bool:
@@ -191,6 +206,11 @@ def show_config() -> dict[str, str]:
         if sep:
             out[k.strip()] = v.strip()
     return out
+
+
+def sandboxed() -> bool:
+    """Does this Nix build in its sandbox? (Debian's nix-bin ships `sandbox = false`.)"""
+    return show_config().get("sandbox", "false") in ("true", "relaxed")
 
 
 def collect_garbage(dry_run: bool = False) -> str:

@@ -40,7 +40,7 @@ def project_in(dest: Path) -> Project | None:
 
 def clone(url: str, dest: str | None, depth: int | None, *, caches: list[str], trust: list[str],
           infer: bool, progress: Progress, on_cloned: Callable[[float], None],
-          allow_sources: list[str] | None = None) -> CloneResult:
+          allow_sources: list[str] | None = None, allow_unsandboxed: bool = False) -> CloneResult:
     """Clone, then sync; `on_cloned(ms)` once git is done (before the env work starts)."""
     t0 = time.perf_counter()
     dest_dir = target_dir(url, dest)
@@ -57,6 +57,7 @@ def clone(url: str, dest: str | None, depth: int | None, *, caches: list[str], t
         return CloneResult(dest_dir, clone_ms, None)
     t1 = time.perf_counter()
     res = sync.sync(proj, nix.Options(), progress=progress,
-                    caches=reader.configured(proj, caches, trust), allow_sources=allow_sources)
+                    caches=reader.configured(proj, caches, trust), allow_sources=allow_sources,
+                    allow_unsandboxed=allow_unsandboxed)
     res.ms = (time.perf_counter() - t1) * 1000
     return CloneResult(dest_dir, clone_ms, res)

@@ -125,6 +125,17 @@ def allowed_sources(extra: list[str]) -> list[str]:
     return [*extra, *(str(u) for u in listed if isinstance(u, str))]
 
 
+def check_build_sandbox(lk: Lock, cat: Catalog, unsandboxed_ok: bool) -> None:
+    """A package set zagi does not vouch for (allowed by the user) builds its own
+    derivations: only inside Nix's sandbox, unless the user says otherwise."""
+    if unvouched(lk, cat, []) and not unsandboxed_ok and not nix.sandboxed():
+        raise BadInput("this lock uses a package set outside the catalog, and Nix here builds "
+                       "without its sandbox (sandbox = false): its builders would run with "
+                       "your files in reach", file=str(lk.path),
+                       hint="enable `sandbox = true` in nix.conf, or accept the risk with "
+                            "--allow-unsandboxed")
+
+
 def vouch(lk: Lock, cat: Catalog, allowed: list[str]) -> None:
     """Refuse, before any evaluation, a lock naming a package set zagi cannot vouch for."""
     bad = unvouched(lk, cat, allowed)
@@ -156,11 +167,21 @@ def template() -> Path:
 
 
 def evaluate(lk: Lock, cat: Catalog, system: str, opts: nix.Options) -> tuple[str, str]:
-    """Instantiate the env for `system` without building: (derivation, output path)."""
+    """Instantiate the env for `system` without building: (derivation, output path).
+
+    Always restricted: the evaluation may read the template, its data, the stand-in sets
+    and the store, and fetch the lock's own nixpkgs URLs; nothing else of the user's.
+    """
+    data = nix_data(lk, cat)
     with tempfile.TemporaryDirectory(prefix="zagi-gen-") as tmp:
         data_file = Path(tmp) / "env.json"
-        data_file.write_text(json.dumps(nix_data(lk, cat), sort_keys=True))
-        return nix.instantiate(template(), {"data": str(data_file)}, {"system": system}, opts)
+        data_file.write_text(json.dumps(data, sort_keys=True))
+        # a local (stand-in) set may import its siblings (../lib): allow its parent
+        local = [str(Path(s["path"]).parent) for s in data["nixpkgs"].values() if "path" in s]
+        search = [str(template().parent), tmp, *dict.fromkeys(local)]
+        uris = [s["url"] for s in data["nixpkgs"].values() if "url" in s]
+        return nix.instantiate(template(), {"data": str(data_file)}, {"system": system},
+                               opts.restricted(search, uris))
 
 
 @dataclass

@@ -153,7 +153,7 @@ def _record_system(project: Project, lk: Lock, system: str, out: str,
 
 def sync(project: Project, opts: nix.Options, frozen: bool = False,
          progress: Progress | None = None, caches: CacheConfig | None = None,
-         allow_sources: list[str] | None = None) -> SyncResult:
+         allow_sources: list[str] | None = None, allow_unsandboxed: bool = False) -> SyncResult:
     progress = progress or Silent()
     notes: list[str] = []
     t0 = time.perf_counter()
@@ -173,6 +173,7 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
         cat = catalog_mod.load()
         locking.vouch(lk, cat, locking.allowed_sources(allow_sources or []))
         drv, out = locking.evaluate(lk, cat, system, opts)
+        locking.check_build_sandbox(lk, cat, allow_unsandboxed)
         if entry and entry.out != out:
             raise BadInput(f"the lock says the env is {entry.out} but evaluating it gives "
                            f"{out}: the package set differs from the one locked",
