@@ -112,7 +112,8 @@ def main() -> int:
             # The same http cache read two ways: Nix's substituter, and zagi's own parallel
             # download (FileHash-checked) into a local mirror that Nix then imports.
             srv = subprocess.Popen([zagi, "cache", "serve", "--from", f"file://{ours}",
-                                    "--port", "0", "--json"], env=env, stdout=subprocess.PIPE,
+                                    "--port", "0", "--read-only", "--json"], env=env,
+                                   stdout=subprocess.PIPE,
                                    text=True)
             assert srv.stdout is not None
             http = __import__("json").loads(srv.stdout.readline())["url"]

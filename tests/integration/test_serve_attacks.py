@@ -68,6 +68,13 @@ def test_anonymous_pushes_need_an_explicit_flag(tmp_path: Path) -> None:
         CacheServer(open_url(f"file://{tmp_path}"), "x", None, "127.0.0.1", 0)
     CacheServer(open_url(f"file://{tmp_path}"), "x", None, "127.0.0.1", 0,
                 allow_anonymous=True).stop()
+    ro = CacheServer(open_url(f"file://{tmp_path}"), "x", None, "127.0.0.1", 0, read_only=True)
+    ro.start()
+    try:
+        assert httpx.post(f"{ro.url}/api/v1/cache/x/narinfo", json=[]).status_code == 403
+        assert httpx.get(f"{ro.url}/nix-cache-info").status_code == 200
+    finally:
+        ro.stop()
 
 
 def test_a_good_push_lands_and_a_forged_one_does_not(server: tuple[str, Path]) -> None:

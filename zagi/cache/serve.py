@@ -125,10 +125,12 @@ class _Uploads:
 class CacheServer:
     def __init__(self, storage: Storage, name: str, token: str | None, host: str, port: int,
                  *, allow_anonymous: bool = False, trusted_keys: list[str] | None = None,
-                 limits: Limits | None = None) -> None:
-        if token is None and not allow_anonymous:
+                 limits: Limits | None = None, read_only: bool = False) -> None:
+        self.read_only = read_only
+        if token is None and not allow_anonymous and not read_only:
             raise BadInput("refusing to accept pushes from anyone: set ZAGI_CACHE_TOKEN (the "
-                           "bearer token pushers must send), or pass --allow-anonymous")
+                           "bearer token pushers must send), serve --read-only, or pass "
+                           "--allow-anonymous")
         self.storage, self.name, self.token = storage, name, token
         self.trusted_keys = list(trusted_keys or [])
         self.limits = limits or Limits()
@@ -271,6 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._guarded(self._put)
 
     def _post(self) -> None:
+        _need(not self.server_state.read_only, "this server is read-only", 403)
         self._authorized()
         parts, q = self._route()
         st = self.server_state
@@ -304,6 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _Reject(404, f"unknown endpoint /{'/'.join(parts)}")
 
     def _put(self) -> None:
+        _need(not self.server_state.read_only, "this server is read-only", 403)
         parts, q = self._route()
         st = self.server_state
         if parts[:3] == ["api", "v1", "upload"] and len(parts) == 5:

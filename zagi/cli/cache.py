@@ -24,6 +24,8 @@ def cache_serve(
     trust: Annotated[list[str] | None, typer.Option(
         "--trust", metavar="KEY", help="Accept only narinfos signed by this key (repeatable; "
                                        "default: any well-formed signature).")] = None,
+    read_only: Annotated[bool, typer.Option(
+        "--read-only", help="Serve reads only: no push API, so no token is needed.")] = False,
     allow_anonymous: Annotated[bool, typer.Option(
         "--allow-anonymous", help="Accept pushes without a token (only on a network you "
                                   "trust).")] = False,
@@ -42,7 +44,8 @@ def cache_serve(
 
     storage = open_url(source or layout.local_cache_url())
     srv = serve.CacheServer(storage, name, os.environ.get("ZAGI_CACHE_TOKEN"), host, port,
-                            allow_anonymous=allow_anonymous, trusted_keys=trust or [])
+                            allow_anonymous=allow_anonymous, trusted_keys=trust or [],
+                            read_only=read_only)
     if json:  # one line: a supervisor reads it while the server keeps running
         import json as _json
 

@@ -52,6 +52,7 @@ class Policy:
     mask_files: list[Path] = field(default_factory=list)  # replaced by /dev/null
     read_only: list[Path] = field(default_factory=list)  # bound read-only over themselves
     keep: list[Path] = field(default_factory=list)  # writable dirs under /tmp to keep
+    tools: list[Path] = field(default_factory=list)  # dirs under /tmp to keep, read-only
     net: str = "host"
 
 
@@ -130,7 +131,10 @@ def argv(policy: Policy, command: Sequence[str], seccomp: int | None = None) -> 
     if policy.net == "none":
         out.append("--unshare-net")
     tmp = Path("/tmp")  # noqa: S108 - the sandbox's mount point
-    for d in dict.fromkeys([policy.project, *policy.keep]):  # under /tmp: bring them back
+    for d in dict.fromkeys(policy.tools):  # programs it runs (PATH, zagi itself): read-only
+        if _under(d, tmp) and d.is_dir():
+            out += ["--ro-bind", str(d), str(d)]
+    for d in dict.fromkeys([policy.project, *policy.keep]):  # writable, on top of the above
         if _under(d, tmp) and d.exists():
             out += ["--bind", str(d), str(d)]
     for p in policy.read_only:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import resource
+import sys
 from pathlib import Path
 from typing import NoReturn
 
@@ -40,9 +41,14 @@ def agent_env(caller: dict[str, str], project_env: dict[str, str],
     return out
 
 
-def policy(project: Project, net: str) -> sandbox.Policy:
+def policy(project: Project, net: str, path: str) -> sandbox.Policy:
     ident = identity_path()
     dirs = key_dirs()
+    # What the agent runs must still be there under its private /tmp: the PATH it gets,
+    # and the Python installation zagi itself runs from (`zagi run` inside the agent).
+    tools = [Path(d) for d in path.split(":") if d.startswith("/")]
+    tools += [Path(sys.prefix), Path(sys.executable).resolve().parent,
+              Path(__file__).resolve().parents[2]]  # zagi's own code (an editable install)
     return sandbox.Policy(
         project=project.root,
         cwd=Path.cwd(),
@@ -50,6 +56,7 @@ def policy(project: Project, net: str) -> sandbox.Policy:
         mask_files=[] if any(ident.parent == d for d in dirs) else [ident],
         read_only=[layout.zagi_home(), *(project.root / p for p in sandbox.PROTECTED)],
         keep=[Path(os.environ.get("HOME", "/nonexistent"))],
+        tools=tools,
         net=net,
     )
 
@@ -62,7 +69,7 @@ def run(project: Project, command: list[str], net: str = "host",
     found = fastsync.realized(project.root)
     if found is None:  # ready_env synced it; a race with gc would land here
         raise BadInput("the env is not ready", hint="run `zagi sync`")
-    pol = policy(project, net)
+    pol = policy(project, net, env.get("PATH", ""))
     sandbox.check(pol)  # refuse, with the kernel's reason, before anything starts
     # No core dump of the agent (or of bwrap) can land in the project.
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
