@@ -44,11 +44,12 @@ def run_env(env_id: str, out: str, base: dict[str, str]) -> dict[str, str] | Non
     act = state.read_activation(env_id, out)
     if act is None:
         return None
+    prepend, sets = act
     env = dict(base)
-    for var, dirs in act["prepend"].items():
+    for var, dirs in prepend.items():
         old = env.get(var)
         env[var] = ":".join(dirs) + (f":{old}" if old else (":" if var == "MANPATH" else ""))
-    env.update(act["set"])
+    env.update(sets)
     return env
 
 

@@ -5,15 +5,10 @@ Stdlib only: the cached `zagi sync` and `zagi run` use it without importing anyt
 
 from __future__ import annotations
 
-import contextlib
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from zagi.core import layout
-
-if TYPE_CHECKING:
-    from typing import Any
 
 # The variables activation prepends to (shellhooks/activation.py PREPEND; a test keeps
 # the two equal, so this stdlib-only module need not import the renderer).
@@ -26,9 +21,11 @@ def touch_last_used(env_id: str) -> None:
     try:
         os.utime(p)
     except FileNotFoundError:
-        with contextlib.suppress(OSError):
+        try:
             p.parent.mkdir(parents=True, exist_ok=True)
             p.touch()
+        except OSError:
+            pass
     except OSError:
         pass
 
@@ -60,8 +57,9 @@ def write_activation(env_id: str, out: str, env: dict[str, str]) -> dict[str, ob
     return act
 
 
-def read_activation(env_id: str, out: str) -> dict[str, Any] | None:
-    """The env's activation data if it is exactly what sync writes for `out`, else None.
+def read_activation(env_id: str, out: str) -> tuple[dict[str, list[str]], dict[str, str]] | None:
+    """(prepend, set): the env's activation data if it is exactly what sync writes for
+    `out`, else None.
 
     Re-checked on every read (zagi wrote it, but anything running as the user could have
     edited it since): only the variables activation manages may be prepended to, only with
@@ -88,7 +86,7 @@ def read_activation(env_id: str, out: str) -> dict[str, Any] | None:
     for name, value in sets.items():
         if not isinstance(value, str) or reserved_reason(str(name)) is not None:
             return None
-    return act
+    return prepend, sets
 
 
 def write_json(path: Path, data: object, mode: int = 0o644) -> None:
@@ -102,7 +100,6 @@ def write_json(path: Path, data: object, mode: int = 0o644) -> None:
 def flip_symlink(link: Path, target: str) -> None:
     """Point `link` at `target` atomically: a new symlink renamed over the old one."""
     tmp = link.with_name(f".{link.name}.{os.getpid()}.tmp")
-    with contextlib.suppress(FileNotFoundError):
-        tmp.unlink()
+    tmp.unlink(missing_ok=True)
     os.symlink(target, tmp)
     os.replace(tmp, link)
