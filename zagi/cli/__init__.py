@@ -4,5 +4,5 @@ it (main.py wires them); output.py, options.py and progress.py are shared."""
 __all__ = [
     "add", "agent", "allow", "cache", "catalog", "clone", "deny", "doctor", "env", "envs", "gc",
     "hook", "init", "keys", "lock", "main", "options", "output", "progress", "publish", "remove",
-    "run", "secrets", "shell", "sync", "watch"
+    "run", "secrets", "shell", "sync", "update", "watch"
 ]

@@ -28,11 +28,9 @@ def add(
     valid; env.lock is updated when the project has one (skip with --no-lock).
     """
     from zagi.cli.output import console, emit_json
-    from zagi.env.lock import relock_if_locked
-    from zagi.project import edit
+    from zagi.env import edit
     section = "system" if system else "services" if service else "tools"
-    changed = edit.add(project, section, items)
-    relocked = False if no_lock else relock_if_locked(project)
+    changed, relocked = edit.add(project, section, items, relock=not no_lock)
     if json:
         emit_json({"added": changed, "section": section, "relocked": relocked})
     else:

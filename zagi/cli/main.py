@@ -35,6 +35,7 @@ from zagi.cli import (
     secrets,
     shell,
     sync,
+    update,
     watch,
 )
 from zagi.cli import run as run_cmd
@@ -77,6 +78,7 @@ app.command("init")(init.init)
 app.command("add")(add.add)
 app.command("remove")(remove.remove)
 app.command("lock")(lock.lock)
+app.command("update")(update.update)
 app.command("sync")(sync.sync)
 app.command("envs")(envs.envs)
 app.command("gc")(gc.gc)

@@ -20,10 +20,8 @@ def remove(
 ) -> None:
     """Remove tools, services or system packages from .zagi/env.toml, then relock."""
     from zagi.cli.output import console, emit_json
-    from zagi.env.lock import relock_if_locked
-    from zagi.project import edit
-    removed = edit.remove(project, names)
-    relocked = False if no_lock else relock_if_locked(project)
+    from zagi.env import edit
+    removed, relocked = edit.remove(project, names, relock=not no_lock)
     if json:
         emit_json({"removed": [{"name": n, "section": s} for n, s in removed],
                    "relocked": relocked})

@@ -14,6 +14,8 @@ from zagi.cli.options import ProjectDir, Verbose
 
 def run(
     command: Annotated[list[str], typer.Argument(help="The command and its arguments.")],
+    frozen: Annotated[bool, typer.Option("--frozen", help="Never relock: fail if env.lock is "
+                                                          "stale (for CI).")] = False,
     project: ProjectDir = Path(),
     json: Annotated[bool, typer.Option("--json", help="zagi's own errors as JSON; the "
                                                       "command's output is untouched.")] = False,
@@ -30,7 +32,7 @@ def run(
     from zagi.secrets.for_run import for_run
 
     proj = find(project)
-    env = ready_env(proj)
+    env = ready_env(proj, frozen=frozen, say=lambda m: typer.echo(f"zagi: {m}", err=True))
     values, note = for_run(proj)
     if note:
         typer.echo(f"zagi: {note}", err=True)

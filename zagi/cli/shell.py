@@ -22,6 +22,6 @@ def shell(
     from zagi.env.run import ready_env
     from zagi.project import find
 
-    env = ready_env(find(project))
+    env = ready_env(find(project), say=lambda m: typer.echo(f"zagi: {m}", err=True))
     env["ZAGI_SHELL"] = "1"
     replace_process([os.environ.get("SHELL") or "/bin/bash"], env)

@@ -15,6 +15,7 @@ from nixgen.catalog import Catalog
 from nixgen.resolve import Choice, escape_hatch, resolve
 from zagi.core.errors import BadInput
 from zagi.core.layout import Project
+from zagi.core.names import did_you_mean
 from zagi.core.versions import parse_request
 from zagi.drivers import nix
 from zagi.env.progress import Progress, Silent
@@ -191,8 +192,25 @@ class LockResult:
     built: list[str] = field(default_factory=list)
 
 
+def _sticky(new: dict[str, Package], old: Lock | None, cat: Catalog,
+            fresh: set[str] | bool) -> dict[str, Package]:
+    """Keep each entry whose request did not change resolved as the old lock had it (while
+    the catalog still has that revision), so adding uv never moves node; `fresh` names
+    the entries to resolve anew (True: all of them, as `zagi update` does)."""
+    if old is None or fresh is True:
+        return new
+    out = {}
+    for name, pkg in new.items():
+        was = old.packages.get(name)
+        keep = (was is not None and name not in (fresh or set()) and was.kind == pkg.kind
+                and was.request == pkg.request and was.nixpkgs in cat.revisions
+                and was.nixpkgs in old.nixpkgs)
+        out[name] = was if keep and was is not None else pkg
+    return out
+
+
 def lock(project: Project, systems: list[str] | None, opts: nix.Options,
-         progress: Progress | None = None) -> LockResult:
+         progress: Progress | None = None, fresh: set[str] | bool = False) -> LockResult:
     progress = progress or Silent()
     s = spec.load(project.env_toml)
     cat = catalog_mod.load()
@@ -201,17 +219,20 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
         raise BadInput("env.toml asks for no tools, system packages or services; nothing to lock",
                        file=str(project.env_toml),
                        hint="add one, e.g. `zagi add node@22`, or run `zagi init`")
-    revs = sorted({c.rev for _, c in choices.values()})
+    old = lockfile.read(project.lock) if project.lock.exists() else None
+    packages = _sticky({name: Package(kind, c.request, c.version, c.attr, c.rev)
+                        for name, (kind, c) in sorted(choices.items())}, old, cat, fresh)
+    revs = sorted({p.nixpkgs for p in packages.values()})
     new = Lock(
         spec_hash=spec_hash(s),
-        nixpkgs={rev: _source(cat, rev) for rev in revs},
-        packages={name: Package(kind, c.request, c.version, c.attr, c.rev)
-                  for name, (kind, c) in sorted(choices.items())},
+        # a revision the old lock already has keeps its recorded hash (no download)
+        nixpkgs={rev: old.nixpkgs[rev] if old and rev in old.nixpkgs else _source(cat, rev)
+                 for rev in revs},
+        packages=packages,
         env=dict(sorted(s.env.items())),
         systems={},
     )
     new = _check_hatches(new, cat, opts)
-    old = lockfile.read(project.lock) if project.lock.exists() else None
     if old and old.same_env(new):
         new = replace(new, systems=dict(old.systems))  # same env: keep systems locked elsewhere
     here = nix.current_system()
@@ -231,6 +252,21 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
     result = lockfile.write(project.lock, new) if changed else old
     assert result is not None
     return LockResult(result, changed, built)
+
+
+def update(project: Project, names: list[str], opts: nix.Options,
+           progress: Progress | None = None) -> tuple[LockResult, list[tuple[str, str, str]]]:
+    """`zagi update [NAME...]`: resolve NAMEs (all when none) anew; (result, [(name, old
+    version, new version)] for what moved)."""
+    before = lockfile.read(project.lock).packages if project.lock.exists() else {}
+    unknown = [n for n in names if n not in before]
+    if unknown:
+        raise BadInput(f"{unknown[0]!r} is not in env.lock"
+                       f"{did_you_mean(unknown[0], list(before))}", file=str(project.lock))
+    res = lock(project, None, opts, progress, fresh=set(names) if names else True)
+    moved = [(n, str(before[n].version), str(p.version)) for n, p in res.lock.packages.items()
+             if n in before and before[n].version != p.version]
+    return res, moved
 
 
 def relock_if_locked(root: Path) -> bool:

@@ -7,6 +7,7 @@ execs it straight from `zagi/__main__.py`. This module is the full path (sync fi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from zagi.core import layout
 from zagi.core.errors import BadInput, ZagiError
@@ -18,12 +19,17 @@ EXPORT_FILES = {"bash": "export.sh", "zsh": "export.sh", "sh": "export.sh",
                 "fish": "export.fish", "json": layout.ACTIVATE_JSON}
 
 
-def ready_env(project: Project, base: dict[str, str] | None = None) -> dict[str, str]:
+def ready_env(project: Project, base: dict[str, str] | None = None, *, frozen: bool = False,
+              say: Callable[[str], None] | None = None) -> dict[str, str]:
     """`base` (default: this process's environment) with the project's env activated,
-    syncing first when the env is not realized."""
+    syncing first when the env is not realized. A relock rewrites the committed lock, so
+    it is said (`say`), and with `frozen` refused instead."""
     found = fastsync.realized(project.root)
     if found is None:
-        sync.sync(project, nix.Options())
+        res = sync.sync(project, nix.Options(), frozen=frozen)
+        if res.relocked and say:
+            say(f"env.toml changed since {project.lock.name} was written: relocked it "
+                "(commit .zagi/env.lock; --frozen refuses instead)")
         found = fastsync.realized(project.root)
     env = fastsync.run_env(*found, dict(os.environ if base is None else base)) if found else None
     if env is None:

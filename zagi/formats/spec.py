@@ -12,6 +12,7 @@ import contextlib
 import fcntl
 import os
 import re
+import threading
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -248,12 +249,21 @@ def load(path: Path) -> EnvSpec:
 # --- editing (tomlkit keeps comments and order) ------------------------------
 
 
+_held = threading.local()  # per thread: .zagi dirs whose edit lock this thread holds
+
+
 @contextlib.contextmanager
 def editing(path: Path) -> Iterator[None]:
     """Hold the project's edit lock: concurrent `zagi add`/`remove` run one after another,
     each reading what the last one wrote, so no edit is lost. The lock is flock(2) on the
     .zagi directory itself: env.toml is replaced by rename on every write, and a lock
-    file would be a new file in a tree a failed edit must leave exactly as it was."""
+    file would be a new file in a tree a failed edit must leave exactly as it was.
+    Re-entrant within a thread (an edit transaction holds it around several edits)."""
+    key = str(path.parent.resolve())
+    held: set[str] = getattr(_held, "dirs", set())
+    if key in held:
+        yield
+        return
     try:
         fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
@@ -261,8 +271,10 @@ def editing(path: Path) -> Iterator[None]:
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        _held.dirs = held | {key}
         yield
     finally:
+        _held.dirs = held
         os.close(fd)  # releases the lock
 
 
@@ -275,7 +287,10 @@ def _edit(path: Path, change: Any) -> None:
         doc = tomlkit.parse(text)
         change(doc, tomlkit)
         new = tomlkit.dumps(doc)
-        parse_text(new, str(path))  # nothing is written unless the result validates
+        try:
+            parse_text(new, str(path))  # nothing is written unless the result validates
+        except BadInput as err:  # about the edit, not a line of the file the user has
+            raise BadInput(err.message, hint=err.hint) from None
         atomic_write(path, new)
 
 
