@@ -13,14 +13,26 @@ from pathlib import Path
 
 from shellhooks.activation import fish_quote
 
-__all__ = ["INSTALL_LINES", "RC_FILES", "SHELLS", "activation", "render"]
+__all__ = ["INSTALL_LINES", "RC_FILES", "SHELLS", "activation", "rc_file", "render"]
 
 SHELLS = ("bash", "zsh", "fish", "direnv")
 _FILES = {"bash": "bash.sh", "zsh": "zsh.zsh", "fish": "fish.fish", "direnv": "direnv.sh"}
 RC_FILES = {"bash": "~/.bashrc", "zsh": "~/.zshrc", "fish": "~/.config/fish/config.fish",
             "direnv": "~/.config/direnv/direnvrc"}
-INSTALL_LINES = {"bash": 'eval "$(zagi hook bash)"', "zsh": 'eval "$(zagi hook zsh)"',
-                 "fish": "zagi hook fish | source"}
+# What `zagi hook SHELL --install` adds; {exe} is this zagi's absolute path, so a new shell
+# finds it even when zagi is not on that shell's PATH.
+INSTALL_LINES = {"bash": 'eval "$({exe} hook bash)"', "zsh": 'eval "$({exe} hook zsh)"',
+                 "fish": "{exe} hook fish | source"}
+
+
+def rc_file(shell: str) -> Path:
+    """The rc file the hook goes into (fish and direnv honour $XDG_CONFIG_HOME)."""
+    import os
+
+    xdg = os.environ.get("XDG_CONFIG_HOME")
+    if xdg and shell in ("fish", "direnv"):
+        return Path(xdg) / RC_FILES[shell].removeprefix("~/.config/")
+    return Path(os.path.expanduser(RC_FILES[shell]))
 
 
 def render(shell: str, zagi_home: Path, exe: str) -> str:

@@ -71,3 +71,41 @@ def test_run_says_when_it_relocks_and_frozen_refuses(tmp_path: Path, z: Callable
     assert frozen.code == 1 and "--frozen" in frozen.err
     ran = z("run", "--", "node", "--version", cwd=p)
     assert ran.out.strip() == "v22.2.0" and "relocked" in ran.err and "commit .zagi/env.lock" in ran.err
+
+
+def test_secret_names_are_checked_first_and_may_not_run_code(tmp_path: Path,
+                                                             z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path / "p", '[tools]\nnode = "20"\n')
+    bad = z("secrets", "set", "BAD-NAME", cwd=p, check=False)  # no value on stdin at all
+    assert bad.code == 2 and "not a valid secret name" in bad.err and "empty" not in bad.err
+    for name in ("PATH", "LD_PRELOAD", "GIT_CONFIG_COUNT"):
+        ran = z("secrets", "set", name, cwd=p, check=False)
+        assert ran.code == 2 and "may not" in ran.err, ran.err
+
+
+def test_hook_install_writes_an_absolute_path_and_fish_honours_xdg(tmp_path: Path) -> None:
+    import os
+    import subprocess
+
+    from tests.conftest import zagi_exe
+
+    env = {**os.environ, "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "xdg")}
+    for shell in ("bash", "fish"):
+        subprocess.run([zagi_exe(), "hook", shell, "--install"], env=env, check=True,
+                       capture_output=True)
+    bashrc = (tmp_path / ".bashrc").read_text()
+    assert f'eval "$({zagi_exe()} hook bash)"' in bashrc  # not a bare `zagi`
+    fish = tmp_path / "xdg" / "fish" / "config.fish"
+    assert f"'{zagi_exe()}' hook fish | source" in fish.read_text()
+    again = subprocess.run([zagi_exe(), "hook", "bash", "--install"], env=env, check=True,
+                           capture_output=True, text=True)
+    assert "already in" in again.stderr and (tmp_path / ".bashrc").read_text() == bashrc
+
+
+def test_lock_refuses_a_system_nix_does_not_know(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    p = make_project(tmp_path / "p", '[tools]\nnode = "20"\n')
+    for bad in ("", "aarch64-darwn"):
+        ran = z("lock", "--system", bad, cwd=p, check=False)
+        assert ran.code == 2 and "not a Nix system" in ran.err and "nix" not in ran.err.split(":")[0]
+    assert "did you mean \"aarch64-darwin\"" in z("lock", "--system", "aarch64-darwn", cwd=p,
+                                                   check=False).err

@@ -39,7 +39,7 @@ def lock(
             if not diffs:
                 console().print("env.lock is up to date with env.toml", markup=False)
         raise typer.Exit(1 if diffs else 0)
-    systems = [nix.current_system(), *(system or [])] if system else None
+    systems = [nix.current_system(), *map(nix.check_system, system or [])] if system else None
     with BuildProgress(console(stderr=True), "Locking env...") as bar:
         res = use.lock(proj, systems, nix.Options(), bar)
     pk = res.lock.packages

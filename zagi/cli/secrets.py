@@ -53,6 +53,7 @@ def set_(
     from zagi.project import find
     from zagi.secrets import manage as secrets
 
+    secrets.check_name(name)  # before asking for a value that would be refused
     value = getpass.getpass(f"{name}: ") if sys.stdin.isatty() else sys.stdin.read()
     value = value[:-1] if value.endswith("\n") else value
     secrets.set_value(find(project), name, value)

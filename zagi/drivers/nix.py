@@ -27,10 +27,32 @@ from zagi.core.errors import (
 )
 from zagi.formats.lockfile import PathInfo
 
-__all__ = ["NixBuildError", "NixError", "NixEvalError", "NixFetchError", "Options", "PathInfo",
-           "available", "closure", "collect_garbage", "current_system", "deriver", "eval_json",
-           "hash_path", "instantiate", "is_valid", "prefetch_tarball", "realise", "references",
-           "sandboxed", "show_config", "version", "would_build"]
+__all__ = [
+    "SYSTEMS",
+    "NixBuildError",
+    "NixError",
+    "NixEvalError",
+    "NixFetchError",
+    "Options",
+    "PathInfo",
+    "available",
+    "check_system",
+    "closure",
+    "collect_garbage",
+    "current_system",
+    "deriver",
+    "eval_json",
+    "hash_path",
+    "instantiate",
+    "is_valid",
+    "prefetch_tarball",
+    "realise",
+    "references",
+    "sandboxed",
+    "show_config",
+    "version",
+    "would_build",
+]
 
 BUILD_TIMEOUT = 3600.0
 _LOG_LINES = 25
@@ -80,6 +102,22 @@ def current_system() -> str:
     machine = platform.machine().lower()
     arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
     return f"{arch}-{platform.system().lower()}"
+
+
+# The systems nixpkgs builds for that a project might name (Nix's own spelling).
+SYSTEMS = ("x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin", "i686-linux",
+           "armv7l-linux", "riscv64-linux", "powerpc64le-linux")
+
+
+def check_system(name: str) -> str:
+    """`name` if it is a Nix system string, else BadInput listing the real ones."""
+    if name not in SYSTEMS:
+        from zagi.core.errors import BadInput
+        from zagi.core.names import did_you_mean
+
+        raise BadInput(f"--system {name!r}: not a Nix system{did_you_mean(name, SYSTEMS)}; "
+                       f"expected one of: {', '.join(SYSTEMS)}")
+    return name
 
 
 def _require() -> None:

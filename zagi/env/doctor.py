@@ -98,7 +98,7 @@ def check_home() -> list[Check]:
 def check_shells() -> list[Check]:
     out: list[Check] = []
     for shell, rc in shellhooks.RC_FILES.items():
-        path = Path(os.path.expanduser(rc))
+        path = shellhooks.rc_file(shell)
         if not proc.which(shell):
             out.append(Check(f"shell {shell}", "info", "not installed"))
             continue

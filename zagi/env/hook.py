@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import shlex
 import shutil
 import sys
 from pathlib import Path
 
 import shellhooks
+from shellhooks.activation import fish_quote
 from zagi.core import layout
 from zagi.core.errors import BadInput
 
@@ -31,15 +32,17 @@ def install(shell: str) -> tuple[Path, bool]:
     """Add the hook to the shell's rc file (direnv: the use_zagi function). Idempotent."""
     if shell not in shellhooks.SHELLS:
         raise BadInput(f"unknown shell {shell!r}; expected one of: {', '.join(shellhooks.SHELLS)}")
-    rc = Path(os.path.expanduser(shellhooks.RC_FILES[shell]))
+    rc = shellhooks.rc_file(shell)
     text = rc.read_text() if rc.exists() else ""
-    line = shellhooks.INSTALL_LINES.get(shell)
-    if line is None:  # direnv: the function itself goes into direnvrc
+    template = shellhooks.INSTALL_LINES.get(shell)
+    if template is None:  # direnv: the function itself goes into direnvrc
         if "use_zagi()" in text:
             return rc, False
         addition = hook(shell)
     else:
-        if line in text:
+        exe = executable()
+        line = template.format(exe=shlex.quote(exe) if shell != "fish" else fish_quote(exe))
+        if line in text or template.format(exe="zagi") in text:
             return rc, False
         addition = f"\n# zagi: activate project environments on cd\n{line}\n"
     rc.parent.mkdir(parents=True, exist_ok=True)

@@ -3,14 +3,16 @@ and replaces .zagi/secrets.enc atomically."""
 
 from __future__ import annotations
 
+from zagi.core.envnames import reserved_reason
 from zagi.core.errors import BadInput
 from zagi.core.layout import Project
+from zagi.formats.secretsfile import NAME
 from zagi.secrets.identity import generate_identity
 from zagi.secrets.recipients import confirm, parse_recipient, unconfirmed, write_recipients
 from zagi.secrets.store import Store
 
-__all__ = ["init", "recipients_add", "recipients_confirm", "recipients_rm", "remove", "set_value",
-           "store", "unconfirmed_recipients"]
+__all__ = ["check_name", "init", "recipients_add", "recipients_confirm", "recipients_rm", "remove",
+           "set_value", "store", "unconfirmed_recipients"]
 
 
 def store(project: Project) -> Store:
@@ -32,7 +34,18 @@ def init(project: Project) -> tuple[str, bool, bool]:
     return pub, created, True
 
 
+def check_name(name: str) -> None:
+    """A secret becomes an environment variable of the app: a valid name, and not one
+    that runs code or that zagi manages (the same policy as [env])."""
+    if not NAME.match(name):
+        raise BadInput(f"{name!r} is not a valid secret name (letters, digits and _, not "
+                       "starting with a digit)")
+    if why := reserved_reason(name):
+        raise BadInput(f"{name}: {why.replace('[env] may not set it', 'a secret may not be it')}")
+
+
 def set_value(project: Project, name: str, value: str) -> None:
+    check_name(name)
     if not value:
         raise BadInput(f"{name}: empty value; nothing stored")
     if "\0" in value:
