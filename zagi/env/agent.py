@@ -20,7 +20,6 @@ from zagi.core.envnames import agent_may_see
 from zagi.core.errors import BadInput
 from zagi.core.layout import Project
 from zagi.drivers import sandbox
-from zagi.env import fastsync
 from zagi.env.run import ready_env
 from zagi.secrets.identity import identity_path, key_dirs
 
@@ -66,9 +65,6 @@ def run(project: Project, command: list[str], net: str = "host",
     """Exec the agent under bubblewrap; its exit status is the agent's."""
     caller = dict(os.environ)
     env = agent_env(caller, ready_env(project, caller), passed or [])
-    found = fastsync.realized(project.root)
-    if found is None:  # ready_env synced it; a race with gc would land here
-        raise BadInput("the env is not ready", hint="run `zagi sync`")
     pol = policy(project, net, env.get("PATH", ""))
     sandbox.check(pol)  # refuse, with the kernel's reason, before anything starts
     # No core dump of the agent (or of bwrap) can land in the project.
