@@ -38,6 +38,11 @@ def transaction(root: Path) -> Iterator[None]:
             raise
 
 
+def _shown(items: list[str]) -> str:
+    """What the user typed, as an error repeats it: never a megabyte back."""
+    return " ".join(i if len(i) <= 60 else i[:40] + "..." for i in items)
+
+
 @contextlib.contextmanager
 def _about(typed: str) -> Iterator[None]:
     """An error that names no file is about the edit: say it about what the user typed
@@ -55,14 +60,14 @@ def _about(typed: str) -> Iterator[None]:
 def add(root: Path, section: str, items: list[str], relock: bool = True
         ) -> tuple[list[tuple[str, str | None]], bool]:
     """(what was set, relocked?). All items or none."""
-    with transaction(root), _about("add " + " ".join(items)):
+    with transaction(root), _about("add " + _shown(items)):
         done = edit.add(root, section, items)
         relocked = relock_if_locked(root) if relock else False
     return done, relocked
 
 
 def remove(root: Path, names: list[str], relock: bool = True) -> tuple[list[tuple[str, str]], bool]:
-    with transaction(root), _about("remove " + " ".join(names)):
+    with transaction(root), _about("remove " + _shown(names)):
         done = edit.remove(root, names)
         relocked = relock_if_locked(root) if relock else False
     return done, relocked
