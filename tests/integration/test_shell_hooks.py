@@ -315,3 +315,27 @@ def test_run_env_and_shell_without_any_hook(world: dict[str, Path]) -> None:
         sh.p.expect("ZAGI_SHELL=1")
     finally:
         sh.close()
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"], indirect=True)
+def test_your_own_edits_keep_trust_and_allow_applies_at_the_next_prompt(
+        shell: Shell, world: dict[str, Path], tmp_path: Path) -> None:
+    """After `zagi add` + `zagi sync` in an allowed project the next prompt has the new
+    tool (no new `zagi allow`); `zagi allow` in a project takes effect on the next prompt,
+    without leaving and re-entering."""
+    p = tmp_path / "mine"
+    (p / ".zagi").mkdir(parents=True)
+    (p / ".zagi" / "env.toml").write_text('[tools]\nnode = "20"\n')
+    env = _env(world)
+    assert run_zagi("sync", cwd=p, env=env, timeout=300).code == 0
+    assert "not allowed" in shell.run(f"cd {p}")
+    if shell.kind == "fish":
+        time.sleep(1.1)  # fish compares mtimes in whole seconds (documented in the hook)
+    shell.run("zagi allow > /dev/null")
+    assert node(shell) == "v20.12.2"  # the next prompt, same directory
+    if shell.kind == "fish":
+        time.sleep(1.1)
+    shell.run("zagi add go@1.22 > /dev/null 2>&1; zagi sync > /dev/null 2>&1")
+    said = shell.run("go version")
+    assert "go1.22" in said and "not allowed" not in said, said
+    assert node(shell) == "v20.12.2"

@@ -1,4 +1,4 @@
-"""`zagi update [NAME...]`: move locked versions forward (zagi/env/lock.py::update)."""
+"""`zagi update [NAME...]`: move locked versions forward (zagi/env/edit.py::update)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def update(
     from zagi.cli.output import console, emit_json
     from zagi.cli.progress import BuildProgress
     from zagi.drivers import nix
-    from zagi.env import lock as use
+    from zagi.env import edit as use
     from zagi.project import find
 
     proj = find(project)

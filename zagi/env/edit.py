@@ -1,4 +1,5 @@
-"""`zagi add` / `zagi remove` as one transaction: edit env.toml, relock, or change nothing.
+"""The user's own edits of the env (`zagi add`, `remove`, `update`), each one transaction:
+edit env.toml and/or relock, or change nothing.
 
 A failed edit (a version the catalog does not have, a second item that is wrong) leaves
 env.toml and env.lock byte-identical to what they were, and the error names what the
@@ -13,20 +14,29 @@ from pathlib import Path
 
 from zagi.core.errors import BadInput
 from zagi.core.fsutil import atomic_write, read_bounded
-from zagi.core.layout import Project
-from zagi.env.lock import relock_if_locked
-from zagi.formats import spec
+from zagi.core.layout import Project, env_id_of
+from zagi.core.names import did_you_mean
+from zagi.drivers import nix
+from zagi.env import trust
+from zagi.env.lock import LockResult, lock, relock_if_locked
+from zagi.env.progress import Progress
+from zagi.formats import lockfile, spec
 from zagi.formats.lockfile import MAX_LOCK_BYTES
 from zagi.project import edit
 
 
 @contextlib.contextmanager
 def transaction(root: Path) -> Iterator[None]:
-    """Under the edit lock: whatever raises inside puts env.toml and env.lock back."""
+    """Under the edit lock: whatever raises inside puts env.toml and env.lock back. When
+    it succeeds in a project the user allowed, the new env stays allowed: the user made
+    this change themselves (a lock that arrives by `git pull` needs `zagi allow` again)."""
+    root = root.resolve()  # trust is keyed on the real path, as find_root gives it
     proj = Project(root)
     files = (proj.env_toml, proj.lock)
     with spec.editing(proj.env_toml):
         before = {f: read_bounded(f, MAX_LOCK_BYTES) if f.exists() else None for f in files}
+        old_lock = before[proj.lock]
+        was_allowed = old_lock is not None and trust.is_allowed(root, env_id_of(old_lock))
         try:
             yield
         except BaseException:
@@ -36,6 +46,8 @@ def transaction(root: Path) -> Iterator[None]:
                 elif not f.exists() or f.read_bytes() != data:
                     atomic_write(f, data)
             raise
+        if was_allowed and proj.lock.exists():
+            trust.allow_id(root, trust.lock_env_id(proj))
 
 
 def _shown(items: list[str]) -> str:
@@ -71,3 +83,19 @@ def remove(root: Path, names: list[str], relock: bool = True) -> tuple[list[tupl
         done = edit.remove(root, names)
         relocked = relock_if_locked(root) if relock else False
     return done, relocked
+
+
+def update(project: Project, names: list[str], opts: nix.Options,
+           progress: Progress | None = None) -> tuple[LockResult, list[tuple[str, str, str]]]:
+    """`zagi update [NAME...]`: resolve NAMEs (all when none) anew; (result, [(name, old
+    version, new version)] for what moved)."""
+    before = lockfile.read(project.lock).packages if project.lock.exists() else {}
+    unknown = [n for n in names if n not in before]
+    if unknown:
+        raise BadInput(f"{unknown[0]!r} is not in env.lock"
+                       f"{did_you_mean(unknown[0], list(before))}", file=str(project.lock))
+    with transaction(project.root):  # the user's own change: keeps their trust
+        res = lock(project, None, opts, progress, fresh=set(names) if names else True)
+    moved = [(n, str(before[n].version), str(p.version)) for n, p in res.lock.packages.items()
+             if n in before and before[n].version != p.version]
+    return res, moved

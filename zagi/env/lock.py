@@ -15,7 +15,6 @@ from nixgen.catalog import Catalog
 from nixgen.resolve import Choice, escape_hatch, resolve
 from zagi.core.errors import BadInput
 from zagi.core.layout import Project
-from zagi.core.names import did_you_mean
 from zagi.core.versions import parse_request
 from zagi.drivers import nix
 from zagi.env.progress import Progress, Silent
@@ -252,21 +251,6 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
     result = lockfile.write(project.lock, new) if changed else old
     assert result is not None
     return LockResult(result, changed, built)
-
-
-def update(project: Project, names: list[str], opts: nix.Options,
-           progress: Progress | None = None) -> tuple[LockResult, list[tuple[str, str, str]]]:
-    """`zagi update [NAME...]`: resolve NAMEs (all when none) anew; (result, [(name, old
-    version, new version)] for what moved)."""
-    before = lockfile.read(project.lock).packages if project.lock.exists() else {}
-    unknown = [n for n in names if n not in before]
-    if unknown:
-        raise BadInput(f"{unknown[0]!r} is not in env.lock"
-                       f"{did_you_mean(unknown[0], list(before))}", file=str(project.lock))
-    res = lock(project, None, opts, progress, fresh=set(names) if names else True)
-    moved = [(n, str(before[n].version), str(p.version)) for n, p in res.lock.packages.items()
-             if n in before and before[n].version != p.version]
-    return res, moved
 
 
 def relock_if_locked(root: Path) -> bool:

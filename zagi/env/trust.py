@@ -7,6 +7,8 @@ it over (zagi/env/sync.py). The hooks test the same file: layout.allow_file.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from zagi.core import layout
@@ -35,12 +37,22 @@ def allow(project: Project) -> list[str]:
         ids.add(synced)
     for env_id in sorted(ids):
         allow_id(project.root, env_id)
+    _nudge_hooks(project)
     return sorted(ids)
+
+
+def _nudge_hooks(project: Project) -> None:
+    """The hooks re-read a project when .synced is newer than their last look: touching
+    it makes the next prompt apply an allow or a deny, without leaving and re-entering."""
+    with contextlib.suppress(OSError):
+        os.utime(project.synced)
 
 
 def allow_id(root: Path, env_id: str) -> None:
     """Atomic: the hook tests for the file's existence, so a write that fails (a full
     disk) must leave no file behind rather than an empty one that counts as trust."""
+    if not root.is_absolute():  # "." would name the env's whole allow directory
+        raise ValueError(f"trust needs an absolute project root, not {root}")
     atomic_write(layout.allow_file(env_id, root), str(root) + "\n")
 
 
@@ -54,4 +66,5 @@ def deny(project: Project) -> int:
     for f in base.glob(f"*/{layout.allow_key(project.root)}") if base.is_dir() else []:
         f.unlink()
         removed += 1
+    _nudge_hooks(project)
     return removed
