@@ -109,3 +109,22 @@ def test_lock_refuses_a_system_nix_does_not_know(tmp_path: Path, z: Callable[...
         assert ran.code == 2 and "not a Nix system" in ran.err and "nix" not in ran.err.split(":")[0]
     assert "did you mean \"aarch64-darwin\"" in z("lock", "--system", "aarch64-darwn", cwd=p,
                                                    check=False).err
+
+
+@pytest.mark.parametrize("cmd", [["env"], ["allow"], ["sync", "--frozen"], ["lock", "--check"],
+                                 ["run", "--frozen", "--", "true"]])
+def test_one_exit_code_for_a_project_not_locked_yet(tmp_path: Path, z: Callable[..., Ran],
+                                                    cmd: list[str]) -> None:
+    """The same state, the same answer from every command (docs/cli.md's table)."""
+    p = make_project(tmp_path / "p", '[tools]\nnode = "20"\n')
+    ran = z(*cmd[:1], "--json", *cmd[1:], cwd=p, check=False)
+    assert ran.code == 1, (cmd, ran.out, ran.err)
+    if cmd[0] != "env":  # `zagi env --json` prints the env itself; its error is the same
+        assert json.loads(ran.out)["kind"] == "NotLocked"
+    assert not (p / ".zagi" / "env.lock").exists()
+
+
+def test_usage_errors_are_json_with_json(z: Callable[..., Ran], tmp_path: Path) -> None:
+    ran = z("lock", "--nope", "--json", cwd=tmp_path, check=False)
+    assert ran.code == 2 and json.loads(ran.out) == {
+        "error": "No such option: --nope", "exit_code": 2, "kind": "UsageError"}

@@ -244,10 +244,11 @@ def test_deny_revokes(world: dict[str, Path], tmp_path: Path) -> None:
         sh.run('eval "$(zagi hook bash)"')
         sh.run(f"cd {p}")
         assert node(sh) == "v22.2.0"
-        assert "denied" in sh.run("zagi deny")
+        said = sh.run("zagi deny")  # applied at the next prompt, in place
+        assert "denied" in said and "not allowed" in said and node(sh) == "NO-NODE"
         sh.run("cd ..")
-        said = sh.run(f"cd {p}")
-        assert "not allowed" in said and node(sh) == "NO-NODE"
+        sh.run(f"cd {p}")
+        assert node(sh) == "NO-NODE"
     finally:
         sh.close()
 

@@ -115,11 +115,18 @@ def run(argv: list[str]) -> int:
         return ex.exit_code
     except typer.Abort:
         return EXIT_FAILURE
-    except typer.TyperException as exc:  # click usage errors: show them the click way
+    except typer.TyperException as exc:  # click usage errors: the click way, or as JSON
+        code = int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
+        if as_json:
+            from zagi.cli.output import emit_json
+
+            emit_json({"error": exc.format_message() if hasattr(exc, "format_message")
+                       else str(exc), "exit_code": code, "kind": "UsageError"})
+            return code
         show = getattr(exc, "show", None)
         if show:
             show()
-        return int(getattr(exc, "exit_code", EXIT_BAD_INPUT))
+        return code
     except KeyboardInterrupt:
         return 130
     except PermissionError as exc:  # the machine's permissions, not a zagi bug

@@ -22,6 +22,7 @@ above it sees a foreign exception or has to parse a string.
   │   ├── NixEvalError        evaluation (nix-instantiate)
   │   ├── NixBuildError       a build or substitution (nix-store --realise)
   │   └── NixFetchError       a download (nix-prefetch-url)
+  ├── NotLocked               the project has no env.lock yet (a state, not bad input)
   ├── GitError                the git CLI failed; carries its last stderr line
   ├── ToolMissing             a program zagi needs is not on PATH
   └── IsolationError          the kernel would not isolate `zagi agent`
@@ -148,6 +149,12 @@ class NixBuildError(NixError):
 @dataclass
 class NixFetchError(NixError):
     """Downloading a source failed (nix-prefetch-url)."""
+
+
+@dataclass
+class NotLocked(ZagiError):
+    """The project has no env.lock (or no realized env) yet: exit 1 from every command
+    that needs one, with the command that makes it."""
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 from nixgen import catalog as catalog_mod
 from nixgen.catalog import Catalog
 from nixgen.resolve import Choice, escape_hatch, resolve
-from zagi.core.errors import BadInput
+from zagi.core.errors import BadInput, NotLocked
 from zagi.core.layout import Project
 from zagi.core.versions import parse_request
 from zagi.drivers import nix
@@ -265,6 +265,8 @@ def relock_if_locked(root: Path) -> bool:
 def check(project: Project) -> list[str]:
     """What changed in env.toml since the lock ([] = in step). Reads only."""
     s = spec.load(project.env_toml)
+    if not project.lock.exists() and not project.lock.is_symlink():
+        raise NotLocked("this project has no env.lock yet", hint="run `zagi lock`")
     lk = lockfile.read(project.lock)
     if lk.spec_hash == spec_hash(s):
         return []

@@ -10,7 +10,7 @@ import os
 from collections.abc import Callable
 
 from zagi.core import layout
-from zagi.core.errors import BadInput, ZagiError
+from zagi.core.errors import BadInput, NotLocked, ZagiError
 from zagi.core.layout import Project
 from zagi.drivers import nix
 from zagi.env import fastsync, sync, trust
@@ -43,5 +43,5 @@ def exports(project: Project, shell: str) -> str:
     env_id = trust.synced_env_id(project)
     path = layout.env_dir(env_id) / EXPORT_FILES[shell] if env_id else None
     if path is None or not path.exists():
-        raise ZagiError("this project's env is not set up", hint="run `zagi sync`")
+        raise NotLocked("this project's env is not set up", hint="run `zagi sync`")
     return path.read_text()

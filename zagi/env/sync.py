@@ -16,7 +16,7 @@ from nixgen import catalog as catalog_mod
 from zagi.cache import reader as cache_mod
 from zagi.cache.reader import CacheConfig
 from zagi.core import layout
-from zagi.core.errors import BadInput, NixError, ZagiError
+from zagi.core.errors import BadInput, NixError, NotLocked
 from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.layout import Project
 from zagi.drivers import nix
@@ -135,7 +135,7 @@ def _relock_if_stale(project: Project, frozen: bool, opts: nix.Options,
     if not stale:
         return None
     if frozen:
-        raise ZagiError("env.lock is missing or out of date with env.toml (--frozen)",
+        raise NotLocked("env.lock is missing or out of date with env.toml (--frozen)",
                         hint="run `zagi lock` and commit .zagi/env.lock")
     return locking.lock(project, None, opts, progress).built
 

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 from zagi.core import layout
-from zagi.core.errors import BadInput
+from zagi.core.errors import NotLocked
 from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.layout import Project
 from zagi.formats.lockfile import MAX_LOCK_BYTES
@@ -20,8 +20,8 @@ from zagi.formats.lockfile import MAX_LOCK_BYTES
 
 def lock_env_id(project: Project) -> str:
     if not project.lock.exists() and not project.lock.is_symlink():
-        raise BadInput("this project has no env.lock yet", file=str(project.lock),
-                       hint="run `zagi sync` (or `zagi lock`), then `zagi allow`")
+        raise NotLocked("this project has no env.lock yet",
+                        hint="run `zagi sync` (or `zagi lock`), then `zagi allow`")
     return layout.env_id_of(read_bounded(project.lock, MAX_LOCK_BYTES))
 
 
