@@ -6,6 +6,6 @@ Kept free of imports: the cached fast path imports parts of this package.
 """
 
 __all__ = [
-    "agent", "catalog", "clone", "doctor", "fastsync", "gc", "hook", "lock", "progress", "result",
+    "agent", "catalog", "clone", "doctor", "edit", "fastsync", "gc", "hook", "lock", "progress", "result",
     "run", "state", "sync", "trust", "watch"
 ]
