@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from zagi.cache import keys as signing_keys
 from zagi.core import layout
-from zagi.core.errors import BadInput, ZagiError
-from zagi.core.fsutil import read_bounded
+from zagi.core.errors import ZagiError
 from zagi.core.layout import Project
 from zagi.drivers import nix
-from zagi.formats import nar, narinfo
+from zagi.formats import config, nar, narinfo
 from zagi.formats.keys import verify
 from zagi.formats.narinfo import NarInfo
 from zagi.storage import Readable, Storage, open_url
@@ -36,7 +34,6 @@ from zagi.storage import Readable, Storage, open_url
 __all__ = ["CacheConfig", "Offer", "configured", "find", "mirror", "options", "suggestion"]
 
 FETCHERS = 8
-MAX_CONFIG_BYTES = 1 << 20
 
 
 @dataclass
@@ -47,19 +44,9 @@ class CacheConfig:
 
 
 def _read(path: Path) -> CacheConfig:
-    if not path.exists() and not path.is_symlink():
-        return CacheConfig()
-    try:
-        data = tomllib.loads(read_bounded(path, MAX_CONFIG_BYTES).decode())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadInput(f"not valid TOML ({exc})", file=str(path)) from None
-    c = data.get("cache", {})
-    if not isinstance(c, dict):
-        raise BadInput("[cache] must be a table", file=str(path))
-    urls, keys = c.get("urls", []), c.get("public_keys", [])
-    if not (isinstance(urls, list) and isinstance(keys, list)):
-        raise BadInput("[cache] urls and public_keys must be lists of strings", file=str(path))
-    return CacheConfig([str(u) for u in urls], [str(k) for k in keys])
+    data = config.load(path)
+    return CacheConfig(config.strings(data, "cache", "urls", path),
+                       config.strings(data, "cache", "public_keys", path))
 
 
 def configured(project: Project, urls: list[str], keys: list[str]) -> CacheConfig:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
 import tempfile
 from pathlib import Path
 
 from zagi.core.errors import BadInput, ZagiError
+from zagi.core.layout import read_checked
 
 __all__ = ["atomic_write", "read_bounded"]
 
@@ -53,28 +53,11 @@ def _atomic_write(path: Path, raw: bytes, mode: int) -> None:
 def read_bounded(path: Path, max_bytes: int, hint: str | None = None) -> bytes:
     """A regular file's bytes, at most `max_bytes`; anything else is BadInput naming it.
 
-    Opened with O_NONBLOCK and checked with fstat before reading, so a FIFO, a device
-    (/dev/zero) or a huge file planted in a cloned repo fails at once instead of
-    hanging or exhausting memory.
+    A FIFO, a device (/dev/zero) or a huge file planted in a cloned repo fails at once
+    instead of hanging or exhausting memory (the rule: zagi.core.layout.read_checked).
     """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise BadInput("does not exist", hint=hint, file=str(path)) from None
-    except OSError as exc:
-        raise BadInput(f"cannot read it: {exc.strerror or exc}", file=str(path)) from None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            raise BadInput("not a regular file (a FIFO, device or directory); refusing to "
-                           "read it", file=str(path))
-        if st.st_size > max_bytes:
-            raise BadInput(f"implausibly large ({st.st_size} bytes; at most {max_bytes})",
-                           file=str(path))
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            data = fh.read(max_bytes + 1)
-    finally:
-        os.close(fd)
-    if len(data) > max_bytes:
-        raise BadInput(f"implausibly large (more than {max_bytes} bytes)", file=str(path))
+    data, why = read_checked(path, max_bytes)
+    if data is None:
+        raise BadInput("does not exist" if why == "missing" else why,
+                       hint=hint if why == "missing" else None, file=str(path))
     return data

@@ -76,31 +76,43 @@ def spec_digest(raw: bytes) -> str:
 MAX_SMALL_FILE = 64 << 20  # env.lock's own limit (zagi/formats/lockfile.py)
 
 
-def read_regular(path: Path, limit: int = MAX_SMALL_FILE) -> bytes | None:
-    """A regular file's bytes, or None (missing, a FIFO, a device, a directory, too big).
+def read_checked(path: Path, limit: int) -> tuple[bytes | None, str]:
+    """(bytes, "") for a regular file of at most `limit` bytes, else (None, why not).
 
-    For the fast paths, which must stay stdlib-only and fall back to the full command
-    (whose readers explain the problem) rather than hang on a FIFO a repo planted or
-    read /dev/zero forever.
+    Opened O_NONBLOCK and fstat-ed before reading, so a FIFO a repo planted fails at once
+    and /dev/zero is never read. The one implementation of this rule: read_regular (the
+    stdlib-only fast paths) and zagi.core.fsutil.read_bounded (which raises) both use it.
     """
     import stat
 
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return None
+    except FileNotFoundError:
+        return None, "missing"
+    except OSError as exc:
+        return None, f"cannot read it: {exc.strerror or exc}"
     try:
         st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
-            return None
+        if not stat.S_ISREG(st.st_mode):
+            return None, "not a regular file (a FIFO, device or directory); refusing to read it"
+        if st.st_size > limit:
+            return None, f"implausibly large ({st.st_size} bytes; at most {limit})"
         data = os.read(fd, limit + 1)
         while len(data) <= limit and (more := os.read(fd, limit + 1 - len(data))):
             data += more
-    except OSError:
-        return None
+    except OSError as exc:
+        return None, f"cannot read it: {exc.strerror or exc}"
     finally:
         os.close(fd)
-    return data if len(data) <= limit else None
+    if len(data) > limit:
+        return None, f"implausibly large (more than {limit} bytes)"
+    return data, ""
+
+
+def read_regular(path: Path, limit: int = MAX_SMALL_FILE) -> bytes | None:
+    """A regular file's bytes, or None (missing, a FIFO, a device, a directory, too big):
+    for the fast paths, which fall back to the full command and its explanations."""
+    return read_checked(path, limit)[0]
 
 
 # --- the project ------------------------------------------------------------------

@@ -18,6 +18,7 @@ from typing import Any
 
 from zagi.core import proc
 from zagi.core.errors import (
+    BadInput,
     NixBuildError,
     NixError,
     NixEvalError,
@@ -25,6 +26,7 @@ from zagi.core.errors import (
     ToolMissing,
     ZagiError,
 )
+from zagi.core.names import did_you_mean
 from zagi.formats.lockfile import PathInfo
 
 __all__ = [
@@ -112,9 +114,6 @@ SYSTEMS = ("x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin", "
 def check_system(name: str) -> str:
     """`name` if it is a Nix system string, else BadInput listing the real ones."""
     if name not in SYSTEMS:
-        from zagi.core.errors import BadInput
-        from zagi.core.names import did_you_mean
-
         raise BadInput(f"--system {name!r}: not a Nix system{did_you_mean(name, SYSTEMS)}; "
                        f"expected one of: {', '.join(SYSTEMS)}")
     return name

@@ -111,18 +111,11 @@ def unvouched(lk: Lock, cat: Catalog, allowed: list[str]) -> list[str]:
 def allowed_sources(extra: list[str]) -> list[str]:
     """Package-set URLs the user allows beyond the catalog: --allow-source, and
     `[nixpkgs] allowed_sources` in their own config.toml (never a repo's)."""
-    import tomllib
-
     from zagi.core import layout
-    from zagi.core.fsutil import read_bounded
+    from zagi.formats import config
 
     path = layout.user_config()
-    try:
-        data = tomllib.loads(read_bounded(path, 1 << 20).decode()) if path.exists() else {}
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise BadInput(f"not valid TOML ({exc})", file=str(path)) from None
-    listed = data.get("nixpkgs", {}).get("allowed_sources", [])
-    return [*extra, *(str(u) for u in listed if isinstance(u, str))]
+    return [*extra, *config.strings(config.load(path), "nixpkgs", "allowed_sources", path)]
 
 
 def check_build_sandbox(lk: Lock, cat: Catalog, unsandboxed_ok: bool) -> None:

@@ -2,4 +2,4 @@
 lockfile (env.lock), findings (what detection found), nar / narinfo / keys (Nix's binary
 cache), secretsfile (the plaintext inside secrets.enc)."""
 
-__all__ = ["findings", "keys", "lockfile", "nar", "narinfo", "secretsfile", "spec"]
+__all__ = ["config", "findings", "keys", "lockfile", "nar", "narinfo", "secretsfile", "spec"]
