@@ -3,8 +3,9 @@
 # Idempotent: a second run checks everything, changes nothing, and says so.
 #   - system packages (Nix from Debian's nix-bin, git, zsh, fish, direnv, age,
 #     bubblewrap (the `zagi agent` sandbox), tmux (the agent attack tests try to drive a
-#     server outside), and strace, with which the hook tests prove a prompt starts no process)
-#     when missing and we are root; otherwise prints the exact command to run;
+#     server outside), strace, with which the hook tests prove a prompt starts no process,
+#     and busybox-static, the stand-in package set's bootstrap shell) when missing and we
+#     are root; otherwise prints the exact command to run;
 #   - Nix single-user setup as Debian ships it (nixbld build users, sandbox = false);
 #   - .venv with zagi installed editable, with its test extras.
 set -euo pipefail
@@ -16,9 +17,10 @@ need_root_cmd=()
 # --- system packages --------------------------------------------------------
 # command -> Debian package that provides it
 declare -A PKG=( [nix-build]=nix-bin [git]=git [zsh]=zsh [fish]=fish [direnv]=direnv [age]=age
-                 [strace]=strace [script]=bsdutils [bwrap]=bubblewrap [tmux]=tmux )
+                 [strace]=strace [script]=bsdutils [bwrap]=bubblewrap [tmux]=tmux
+                 [busybox]=busybox-static )
 missing=()
-for cmd in nix-build git zsh fish direnv age strace script bwrap tmux; do
+for cmd in nix-build git zsh fish direnv age strace script bwrap tmux busybox; do
   if command -v "$cmd" >/dev/null 2>&1; then say ok "$cmd ($(command -v "$cmd"))"
   else missing+=("${PKG[$cmd]}"); fi
 done
@@ -53,6 +55,27 @@ if command -v nix-build >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
     mkdir -p /etc/nix
     printf 'build-users-group = nixbld\nsandbox = false\n' > /etc/nix/nix.conf
   else say ok "/etc/nix/nix.conf exists (left as is)"; fi
+fi
+
+# --- the unprivileged user the daemon tests run zagi as -------------------------
+# (tests/integration/machine.py: a real nix-daemon that does not trust its user)
+if [ "$(id -u)" = 0 ]; then
+  if ! id zagi-tester >/dev/null 2>&1; then
+    say create "user zagi-tester (the daemon tests' untrusted Nix user)"
+    useradd --create-home --shell /bin/sh zagi-tester
+  else say ok "test user zagi-tester"; fi
+fi
+
+# --- the stand-in package set's bootstrap -------------------------------------
+# Its builders may use only store paths (so it builds in Nix's sandbox, as nixpkgs
+# does); a statically linked busybox is the one binary it imports into the store.
+boot=fixtures/nixpkgs/bootstrap/busybox
+if bb=$(command -v busybox 2>/dev/null) && { ldd "$bb" 2>&1 || true; } | grep -q 'not a dynamic'; then
+  if ! cmp -s "$bb" "$boot"; then
+    say copy "$bb -> $boot (static; the stand-in set's bootstrap)"; cp "$bb" "$boot"; chmod 755 "$boot"
+  else say ok "stand-in bootstrap ($boot)"; fi
+else
+  need_root_cmd+=("sudo apt-get install -y busybox-static   # a static busybox for the stand-in set")
 fi
 
 # --- Python virtualenv with zagi and its test extras --------------------------

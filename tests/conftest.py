@@ -18,6 +18,16 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures" / "repos"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def offline_nix() -> None:
+    """This machine cannot reach cache.nixos.org, so Nix is configured the way an offline
+    user configures it: no substituters, in Nix's own settings (NIX_CONFIG, read by every
+    Nix process the tests start, through zagi or not). zagi itself never sets them; the
+    daemon tests (tests/integration/machine.py) give their daemon a nix.conf instead."""
+    if "substituters" not in os.environ.get("NIX_CONFIG", ""):
+        os.environ["NIX_CONFIG"] = os.environ.get("NIX_CONFIG", "") + "\nsubstituters =\n"
+
+
 @dataclass
 class Ran:
     code: int

@@ -98,3 +98,7 @@ def new_bucket(endpoint: str) -> str:
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                  aws_access_key_id="test", aws_secret_access_key="test").create_bucket(Bucket=name)
     return name
+
+
+# The "user's machine" fixtures (a real nix-daemon, an empty store, an untrusted user).
+from tests.integration.machine import machines, upstream  # noqa: E402, F401

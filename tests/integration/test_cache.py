@@ -62,6 +62,12 @@ def _delete_closure(closure: list[str], out: str) -> bool:
         if Path(p).exists():
             doomed.update(subprocess.run(["nix-store", "--query", "--referrers-closure", p],
                                          capture_output=True, text=True).stdout.split())
+    # A derivation stays alive while any of its outputs does (keep-derivations), and the
+    # stand-in's .drv files all refer to its bootstrap: their outputs go too (if unrooted).
+    drvs = [p for p in doomed if p.endswith(".drv")]
+    if drvs:
+        doomed.update(subprocess.run(["nix-store", "--query", "--outputs", *drvs],
+                                     capture_output=True, text=True).stdout.split())
     for _ in range(len(doomed) + 1):
         progress = False
         for p in sorted(doomed):

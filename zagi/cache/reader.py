@@ -8,9 +8,11 @@ the project's .zagi/config.toml, then the local cache under $ZAGI_HOME when it e
     public_keys = ["cache.example.org-1:BASE64..."]
 
 One GET of envs/<env-id>.json says whether a cache has the env. zagi then checks every
-narinfo's signature itself (so a refusal names the path, the cache and the key) and
-lets Nix substitute: file:// and http(s):// directly, s3:// through a verified local
-mirror (Nix 2.8 here has no S3 client of its own).
+narinfo's signature itself (so a refusal names the path, the cache and the key) and has
+Nix copy the paths, reading the cache in zagi's own process (`nix copy --from`):
+file:// and http(s):// directly, s3:// through a verified local mirror (Nix 2.8 has no
+S3 client of its own). Because the client reads the cache, the daemon need not trust
+its URL; it must trust the signing key (`blocked` says so, with the nix.conf line).
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from zagi.formats.keys import verify
 from zagi.formats.narinfo import NarInfo
 from zagi.storage import Readable, Storage, open_url
 
-__all__ = ["CacheConfig", "Offer", "configured", "find", "mirror", "options", "suggestion"]
+__all__ = ["CacheConfig", "Offer", "blocked", "configured", "fetch", "find", "mirror",
+           "suggestion", "trust_lines"]
 
 FETCHERS = 8
 
@@ -83,6 +86,7 @@ class Offer:
 
     url: str  # what Nix reads (for s3://: the local mirror)
     source: str  # the cache as configured
+    signers: frozenset[str] = frozenset()  # names of the trusted keys that signed it
 
 
 def find(env_id: str, closure: list[str], cfg: CacheConfig,
@@ -92,37 +96,41 @@ def find(env_id: str, closure: list[str], cfg: CacheConfig,
             cache = open_url(url)
             if cache.get(narinfo.manifest_key(env_id)) is None:
                 continue
-            problems = _verify(cache, closure, cfg.public_keys)
+            signers, problems = _verify(cache, closure, cfg.public_keys)
             if problems:
                 say.append(f"cache {url}: {problems[0]}" + (f" (+{len(problems) - 1} more)"
                                                             if len(problems) > 1 else ""))
                 continue
             if url.startswith("s3://"):
-                return Offer(mirror(cache, env_id, closure), url)
-            return Offer(url, url)
+                return Offer(mirror(cache, env_id, closure), url, signers)
+            return Offer(url, url, signers)
         except ZagiError as exc:
             say.append(f"cache {url}: {exc}")
     return None
 
 
-def _verify(cache: Readable, closure: list[str], trusted: list[str]) -> list[str]:
-    """Every closure path has a narinfo signed by a trusted key (messages for the rest)."""
-    def one(path: str) -> str | None:
+def _verify(cache: Readable, closure: list[str],
+            trusted: list[str]) -> tuple[frozenset[str], list[str]]:
+    """Every closure path has a narinfo signed by a trusted key: (the keys that signed,
+    messages for the paths that fail)."""
+    def one(path: str) -> tuple[str | None, str | None]:
         key = narinfo.narinfo_key(path)
         raw = cache.get(key)
         if raw is None:
-            return f"{path} is missing"
+            return None, f"{path} is missing"
         info = NarInfo.parse(raw.decode(errors="replace"), f"{cache.url}/{key}")
         if info.store_path != path:
-            return f"{key} describes {info.store_path}, not {path}"
-        if verify(trusted, info.fingerprint(), info.sigs) is None:
+            return None, f"{key} describes {info.store_path}, not {path}"
+        signer = verify(trusted, info.fingerprint(), info.sigs)
+        if signer is None:
             signers = ", ".join(s.split(":", 1)[0] for s in info.sigs) or "nobody"
-            return (f"{path} is signed by {signers}, not by a trusted key "
-                    f"({', '.join(k.split(':', 1)[0] for k in trusted) or 'none configured'})")
-        return None
+            return None, (f"{path} is signed by {signers}, not by a trusted key "
+                          f"({', '.join(k.split(':', 1)[0] for k in trusted) or 'none configured'})")
+        return signer, None
 
     with ThreadPoolExecutor(FETCHERS) as pool:
-        return [m for m in pool.map(one, closure) if m]
+        results = list(pool.map(one, closure))
+    return frozenset(s for s, _ in results if s), [m for _, m in results if m]
 
 
 def mirror(cache: Readable, env_id: str, closure: list[str]) -> str:
@@ -151,7 +159,32 @@ def mirror(cache: Readable, env_id: str, closure: list[str]) -> str:
     return local.url
 
 
-def options(offer: Offer | None, cfg: CacheConfig) -> nix.Options:
-    if offer is None:
-        return nix.Options()
-    return nix.Options(substituters=[offer.url], trusted_public_keys=cfg.public_keys, max_jobs=8)
+def trust_lines(keys: list[str]) -> str:
+    """The nix.conf lines (and NixOS setting) that make a daemon accept these keys."""
+    joined = " ".join(keys)
+    quoted = " ".join(f'"{k}"' for k in keys)
+    return (f"add to /etc/nix/nix.conf: `extra-trusted-public-keys = {joined}` and restart "
+            f"the daemon (sudo systemctl restart nix-daemon); on NixOS: "
+            f"nix.settings.trusted-public-keys = [ {quoted} ]; then nixos-rebuild switch "
+            f"(or run `sudo zagi cache trust KEY`)")
+
+
+def blocked(offer: Offer, cfg: CacheConfig, store: nix.StoreInfo) -> str | None:
+    """Why Nix would refuse this cache's paths, before anything is fetched (None: it won't).
+
+    A trusted user's keys reach the daemon with the copy; an untrusted user's do not, so
+    the daemon itself must trust a key that signed every path."""
+    if store.trusted or any(store.trusts_key(name) for name in offer.signers):
+        return None
+    keys = [k for k in cfg.public_keys if k.split(":", 1)[0] in offer.signers]
+    return (f"cache {offer.source} has this env, signed by {', '.join(sorted(offer.signers))}, "
+            f"but the Nix daemon does not trust that key and you are not a trusted user "
+            f"({store.why}), so Nix would refuse its paths; building instead. To use it: "
+            + trust_lines(keys))
+
+
+def fetch(offer: Offer, cfg: CacheConfig, paths: list[str], store: nix.StoreInfo,
+          on_event: nix.Event | None = None) -> None:
+    """Copy the env's paths from the cache into the store (signatures checked by Nix)."""
+    keys = [k for k in cfg.public_keys if k.split(":", 1)[0] in offer.signers]
+    nix.copy_from(offer.url, paths, keys, store, on_event)

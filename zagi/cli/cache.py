@@ -1,5 +1,6 @@
 """`zagi cache serve`: a binary cache over HTTP with a Cachix-compatible push API
-(zagi/cache/serve.py)."""
+(zagi/cache/serve.py); `zagi cache trust`: make the Nix daemon accept a cache's key
+(zagi/cache/nixconf.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,43 @@ import typer
 from zagi.cli.options import Json, Verbose
 
 app = typer.Typer(help="Serve a binary cache over HTTP (LAN) with a Cachix-compatible "
-                             "push API.", no_args_is_help=True, rich_markup_mode=None)
+                       "push API, or make the Nix daemon trust a cache.", no_args_is_help=True,
+                  rich_markup_mode=None)
+
+
+@app.command("trust")
+def cache_trust(
+    url: Annotated[str, typer.Argument(help="The cache (https://..., file:///dir, s3://...).")],
+    key: Annotated[str, typer.Argument(help="Its public key, NAME:BASE64.")],
+    json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """Make the Nix daemon accept paths signed by KEY: as root, add
+    `extra-trusted-public-keys` and `extra-trusted-substituters` to nix.conf ($NIX_CONF_DIR
+    or /etc/nix; idempotent); otherwise print the lines (and the NixOS setting) to add.
+    Then restart the daemon. Needed only when the daemon does not trust you (NixOS, the
+    multi-user installer): `zagi doctor` says."""
+    from zagi.cache import nixconf
+    from zagi.cli.output import console, emit_json
+
+    res = nixconf.trust(url, key)
+    if json:
+        emit_json(res.to_json())
+        return
+    con = console()
+    if res.already:
+        con.print(f"{res.file} already trusts this cache:", markup=False)
+    elif res.written:
+        con.print(f"added to {res.file}:", markup=False)
+    else:
+        con.print(f"add to {res.file}:", markup=False)
+    for line in res.lines:
+        con.print(f"  {line}", markup=False, highlight=False)
+    if res.nixos and not res.written:
+        con.print("on NixOS, in configuration.nix instead:", markup=False)
+        for line in res.nixos.splitlines():
+            con.print(f"  {line}", markup=False, highlight=False)
+    con.print(f"next: {res.next_step}", markup=False, highlight=False)
 
 
 @app.command("serve")

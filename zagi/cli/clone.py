@@ -43,9 +43,9 @@ def clone(
             con.print(msg, markup=False)
         return
     if json:  # one JSON object: the sync report plus how long git clone took
-        print_notes(res.sync)
+        print_notes(res.sync, bar.said)
         emit_json({**res.sync.to_json(), "dir": str(res.dir), "clone_ms": round(res.clone_ms, 1)})
         return
-    print_sync(res.sync)
+    print_sync(res.sync, bar.said)
     con.print(f"Next: cd {res.dir} && zagi allow   (or: zagi run -C {res.dir} -- <command>)",
               markup=False, highlight=False)

@@ -39,15 +39,17 @@ def verbose_enabled() -> bool:
     return logging.getLogger().isEnabledFor(logging.DEBUG)
 
 
-def print_notes(res: SyncResult) -> None:
-    """Why a cache was skipped, and the like: on stderr, in --json mode too."""
+def print_notes(res: SyncResult, said: list[str] | None = None) -> None:
+    """Why a cache was skipped, and the like: on stderr, in --json mode too (`said`: the
+    notes the progress display already printed as they happened)."""
     for note in res.notes:
-        console(stderr=True).print(f"note: {note}", markup=False, highlight=False)
+        if note not in (said or []):
+            console(stderr=True).print(f"note: {note}", markup=False, highlight=False)
 
 
-def print_sync(res: SyncResult) -> None:
+def print_sync(res: SyncResult, said: list[str] | None = None) -> None:
     """A sync's outcome for people (`zagi sync`, `zagi clone`)."""
-    print_notes(res)
+    print_notes(res, said)
     con = console()
     if res.relocked:
         con.print("env.toml changed: relocked", markup=False)

@@ -22,6 +22,7 @@ class BuildProgress:
                             TextColumn("{task.fields[current]}"), console=con, transient=True,
                             disable=not con.is_terminal)
         self.task = self.bar.add_task(title, total=None, current="")
+        self.said: list[str] = []
 
     def __enter__(self) -> BuildProgress:
         self.bar.start()
@@ -38,3 +39,8 @@ class BuildProgress:
     def event(self, kind: str, path: str) -> None:
         name = path.rsplit("/", 1)[-1].split("-", 1)[-1].removesuffix(".drv")
         self.bar.update(self.task, advance=1, current=f"{kind} {name}")
+
+    def note(self, text: str) -> None:
+        """Printed at once (above the bar); remembered so the summary does not repeat it."""
+        self.said.append(text)
+        self.con.print(f"note: {text}", markup=False, highlight=False)

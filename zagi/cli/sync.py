@@ -14,6 +14,9 @@ from zagi.cli.options import AllowSource, AllowUnsandboxed, Caches, Json, Projec
 def sync(
     frozen: Annotated[bool, typer.Option("--frozen", help="Never relock: fail if env.lock is "
                                                           "missing or stale (for CI).")] = False,
+    verify: Annotated[bool, typer.Option(
+        "--verify", help="Evaluate the env even when the lock says where to download it, and "
+                         "refuse if the result differs from the lock.")] = False,
     cache: Caches = None,
     trust: Trust = None,
     allow_source: AllowSource = None,
@@ -38,10 +41,11 @@ def sync(
     with BuildProgress(console(stderr=True)) as bar:
         res = use.sync(proj, nix.Options(), frozen=frozen, progress=bar,
                        caches=reader.configured(proj, cache or [], trust or []),
-                       allow_sources=allow_source or [], allow_unsandboxed=allow_unsandboxed)
+                       allow_sources=allow_source or [], allow_unsandboxed=allow_unsandboxed,
+                       verify=verify)
     res.ms = (time.perf_counter() - t0) * 1000
     if json:
-        print_notes(res)
+        print_notes(res, bar.said)
         emit_json(res.to_json())
     else:
-        print_sync(res)
+        print_sync(res, bar.said)

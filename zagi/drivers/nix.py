@@ -1,10 +1,13 @@
 """The Nix driver: every call zagi makes to Nix goes through here.
 
-Why one module: every call must carry the same options (explicit substituters so
-nothing waits on an unreachable cache.nixos.org), the same error handling (which
-derivation failed, the last lines of its log, where the full log is), and the same
-logging. Commands are Nix 2.8's stable CLI (nix-instantiate, nix-store, nix-hash):
-the experimental `nix` command may be disabled on a user's machine.
+Why one module: every call must carry the same options, the same error handling
+(which derivation failed, the last lines of its log, where the full log is), and the
+same logging. zagi never replaces the user's Nix settings: Nix substitutes from the
+caches the user configured, and zagi's own caches are read client-side (`copy_from`),
+so they work for a user the daemon does not trust, as long as it trusts their key.
+Commands are Nix 2.8's stable CLI (nix-instantiate, nix-store, nix-hash) except where
+only `nix` can do it (copy, show-config), which is asked for with
+--extra-experimental-features, never assumed enabled.
 """
 
 from __future__ import annotations
@@ -31,16 +34,19 @@ from zagi.formats.lockfile import PathInfo
 
 __all__ = [
     "SYSTEMS",
+    "Event",
     "NixBuildError",
     "NixError",
     "NixEvalError",
     "NixFetchError",
     "Options",
     "PathInfo",
+    "StoreInfo",
     "available",
     "check_system",
     "closure",
     "collect_garbage",
+    "copy_from",
     "current_system",
     "deriver",
     "eval_json",
@@ -52,6 +58,8 @@ __all__ = [
     "references",
     "sandboxed",
     "show_config",
+    "store_info",
+    "substitute",
     "version",
     "would_build",
 ]
@@ -62,24 +70,19 @@ _LOG_LINES = 25
 
 @dataclass
 class Options:
-    """Settings passed to every Nix call. `substituters` empty = build everything locally.
+    """Settings zagi adds to a Nix call. Never substituters or keys: those are the user's.
 
     `search_path` set = evaluate restricted (`restrict-eval`): the expression may read
     only those directories (and the store), and fetch only `allowed_uris`, so a package
     set cannot read the user's files (an age identity, ~/.ssh) while it is evaluated.
     """
 
-    substituters: list[str] = field(default_factory=list)
-    trusted_public_keys: list[str] = field(default_factory=list)
     max_jobs: int | None = None
     search_path: list[str] | None = None
     allowed_uris: list[str] = field(default_factory=list)
 
     def argv(self) -> list[str]:
-        out = ["--option", "substituters", " ".join(self.substituters),
-               "--option", "narinfo-cache-negative-ttl", "0"]
-        if self.trusted_public_keys:
-            out += ["--option", "trusted-public-keys", " ".join(self.trusted_public_keys)]
+        out: list[str] = []
         if self.max_jobs:
             out += ["--max-jobs", str(self.max_jobs)]
         if self.search_path is not None:
@@ -305,3 +308,147 @@ def references(paths: list[str]) -> dict[str, list[str]]:
 def deriver(path: str) -> str | None:
     d = _run(["nix-store", "--query", "--deriver", path], "nix-store").strip()
     return None if not d or d == "unknown-deriver" else d
+
+
+DEFAULT_SOCKET = "/nix/var/nix/daemon-socket/socket"
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """How this user reaches the Nix store, and what the store lets them do.
+
+    Read from the client's view of nix.conf (`nix show-config`): a daemon that reads
+    another nix.conf than its clients is a misconfiguration Nix itself warns about.
+    """
+
+    daemon: bool
+    socket: str | None  # the daemon's socket (None: a store this process opens itself)
+    trusted: bool  # may set restricted settings (substituters, trusted-public-keys)
+    why: str  # how `trusted` was decided, for `zagi doctor`
+    substituters: tuple[str, ...] = ()
+    trusted_substituters: tuple[str, ...] = ()
+    trusted_public_keys: tuple[str, ...] = ()
+
+    def trusts_key(self, name: str) -> bool:
+        """Is a key with this name in the store's trusted-public-keys?"""
+        return any(k.split(":", 1)[0] == name for k in self.trusted_public_keys)
+
+
+def _daemon_socket() -> str | None:
+    """The socket Nix will use, as Nix decides it: NIX_REMOTE, else `auto` (a store we
+    cannot write, and a daemon socket that exists)."""
+    import os
+
+    remote = os.environ.get("NIX_REMOTE", "")
+    default = os.environ.get("NIX_DAEMON_SOCKET_PATH") or DEFAULT_SOCKET
+    if remote == "daemon":
+        return default
+    if remote.startswith("unix://"):
+        return remote.removeprefix("unix://").split("?", 1)[0] or default
+    if remote not in ("", "auto"):
+        return None  # local, a chroot store path, ...
+    store = Path("/nix/store")
+    writable = os.access(store, os.W_OK) if store.exists() else os.access("/", os.W_OK)
+    return default if not writable and Path(default).exists() else None
+
+
+def _in_trusted_users(entries: list[str]) -> tuple[bool, str]:
+    import grp
+    import os
+    import pwd
+
+    user = pwd.getpwuid(os.getuid()).pw_name
+    groups = {grp.getgrgid(g).gr_name for g in os.getgroups() if _has_group(g)}
+    groups.add(grp.getgrgid(os.getgid()).gr_name if _has_group(os.getgid()) else "")
+    for e in entries:
+        if e == "*" or e == user:
+            return True, f"{user} matches trusted-users entry {e!r}"
+        if e.startswith("@") and e[1:] in groups:
+            return True, f"{user} is in group {e[1:]} (trusted-users {e!r})"
+    return False, f"{user} is not in trusted-users ({' '.join(entries) or 'empty'})"
+
+
+def _has_group(gid: int) -> bool:
+    import grp
+
+    try:
+        grp.getgrgid(gid)
+    except KeyError:
+        return False
+    return True
+
+
+def _ping_trusted() -> bool | None:
+    """Nix >= 2.19 says itself whether the daemon trusts us; None on older Nix."""
+    parts = [int(x) for x in re.findall(r"\d+", version())[:2]]
+    if len(parts) < 2 or tuple(parts) < (2, 19):
+        return None
+    res = proc.run(["nix", "--extra-experimental-features", "nix-command", "store", "ping",
+                    "--json"], timeout=20)
+    if not res.ok:
+        return None
+    try:
+        trusted = json.loads(res.stdout).get("trusted")
+    except (ValueError, AttributeError):
+        return None
+    return None if trusted is None else bool(trusted)
+
+
+def store_info(full: bool = True) -> StoreInfo:
+    """Daemon or direct store, trusted or not, and the caches and keys Nix uses.
+
+    `full=False` skips asking Nix (~50 ms) when the answer does not need it: a store this
+    process opens itself is trusted whatever nix.conf says."""
+    socket = _daemon_socket()
+    if socket is None and not full:
+        return StoreInfo(False, None, True, "the store is opened directly (single-user)")
+    cfg = show_config()
+
+    def listed(name: str) -> tuple[str, ...]:
+        return tuple(cfg.get(name, "").split())
+
+    if socket is None:
+        trusted, why = True, "the store is opened directly (single-user): its settings are yours"
+    elif (pinged := _ping_trusted()) is not None:
+        trusted, why = pinged, f"the daemon says {'trusted' if pinged else 'not trusted'}"
+    else:
+        trusted, why = _in_trusted_users(list(listed("trusted-users")))
+    return StoreInfo(socket is not None, socket, trusted, why, listed("substituters"),
+                     listed("trusted-substituters"), listed("trusted-public-keys"))
+
+
+def copy_from(url: str, paths: list[str], keys: list[str], store: StoreInfo,
+              on_event: Event | None = None) -> None:
+    """Copy `paths` and their closures from the binary cache at `url`, read by this
+    process (so the daemon need not trust the cache URL). The store checks signatures
+    against its trusted-public-keys; `keys` are added to those only for a trusted user
+    (an untrusted user's keys would be ignored, with a warning)."""
+    argv = ["nix", "--extra-experimental-features", "nix-command", "copy", "--from", url,
+            *paths]
+    if store.trusted and keys:
+        argv += ["--option", "extra-trusted-public-keys", " ".join(keys)]
+    _require()
+
+    def line(text: str) -> None:
+        if on_event is not None and (m := re.match(r"copying path '(/nix/store/[^']+)' from",
+                                                   text)):
+            on_event("fetch", m.group(1))
+
+    res = proc.stream(argv, line, timeout=BUILD_TIMEOUT)
+    if not res.ok:
+        raise _failure(f"copying from {url}", res, NixFetchError)
+
+
+def substitute(path: str, on_event: Event | None = None) -> bool:
+    """Fetch a store path (and its closure) from the caches the user configured, without
+    evaluating anything. False when they do not have it (Nix cannot build a bare path)."""
+    if is_valid(path):
+        return True
+
+    def line(text: str) -> None:
+        if on_event is not None and (m := re.match(r"copying path '(/nix/store/[^']+)' from",
+                                                   text)):
+            on_event("fetch", m.group(1))
+
+    _require()
+    return proc.stream(["nix-store", "--realise", path], line, timeout=BUILD_TIMEOUT).ok

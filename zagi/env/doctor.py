@@ -40,20 +40,58 @@ def check_nix() -> list[Check]:
         except KeyError:
             checks.append(Check("nix build users", "fail", f"group {group!r} does not exist",
                                 "sudo bash scripts/setup.sh   (creates nixbld and nixbld1..4)"))
-    store = Path("/nix/store")
-    daemon = Path("/nix/var/nix/daemon-socket/socket").exists()
-    if os.access(store, os.W_OK) or (not store.exists() and os.access("/", os.W_OK)):
-        checks.append(Check("nix store", "ok", f"{store} writable (single-user)"))
-    elif daemon:
-        checks.append(Check("nix store", "ok", f"{store} through the nix daemon"))
-    else:
-        checks.append(Check("nix store", "fail", f"{store} is not writable and no daemon runs",
-                            "run as root, or start the daemon: sudo systemctl start nix-daemon"))
-    sandbox = cfg.get("sandbox", "unknown")
-    checks.append(Check("nix sandbox", "info", f"sandbox = {sandbox}"))
-    subs = cfg.get("substituters", "")
-    checks.append(Check("nix substituters", "info", subs or "(none)"))
+    checks.append(Check("nix sandbox", "info", f"sandbox = {cfg.get('sandbox', 'unknown')}"))
+    checks += check_store(nix.store_info())
     return checks
+
+
+def check_store(store: nix.StoreInfo) -> list[Check]:
+    """Daemon or direct store, whether it trusts this user, and whether the caches zagi
+    trusts (by key) will be accepted by it (docs/cache.md, "Trust")."""
+    out: list[Check] = []
+    if store.daemon:
+        assert store.socket is not None
+        if Path(store.socket).exists():
+            out.append(Check("nix store", "ok", f"/nix/store through the nix daemon at "
+                                                f"{store.socket}"))
+        else:
+            out.append(Check("nix store", "fail", f"no nix daemon listens at {store.socket}",
+                             "sudo systemctl start nix-daemon   (or check NIX_REMOTE / "
+                             "NIX_DAEMON_SOCKET_PATH)"))
+    elif os.access("/nix/store", os.W_OK) or not Path("/nix/store").exists():
+        out.append(Check("nix store", "ok", "/nix/store opened directly (single-user)"))
+    else:
+        out.append(Check("nix store", "fail", "/nix/store is not writable and no daemon runs",
+                         "run as root, or start the daemon: sudo systemctl start nix-daemon"))
+    out.append(Check("nix trust", "info",
+                     f"{'trusted' if store.trusted else 'not trusted'}: {store.why}"))
+    out.append(Check("nix substituters", "info", " ".join(store.substituters) or "(none)"))
+    out.append(Check("nix trusted keys", "info",
+                     " ".join(k.split(":", 1)[0] for k in store.trusted_public_keys) or "(none)"))
+    out += check_cache_keys(store)
+    return out
+
+
+def check_cache_keys(store: nix.StoreInfo) -> list[Check]:
+    """Each key zagi trusts for caches: will Nix accept what it signed?"""
+    from zagi.cache import keys as signing_keys
+    from zagi.formats import config
+
+    path = layout.user_config()
+    mine = [*config.strings(config.load(path), "cache", "public_keys", path),
+            *signing_keys.public_keys()]
+    out = []
+    for key in dict.fromkeys(mine):
+        name = key.split(":", 1)[0]
+        if store.trusted or store.trusts_key(name):
+            how = "you are trusted" if store.trusted else "the daemon trusts it"
+            out.append(Check(f"cache key {name}", "ok", f"caches signed by it are used ({how})"))
+        else:
+            out.append(Check(f"cache key {name}", "warn",
+                             "the nix daemon does not trust this key and does not trust you: "
+                             "zagi builds instead of fetching what it signed",
+                             f"sudo zagi cache trust URL {key}   (then restart the daemon)"))
+    return out
 
 
 def check_git() -> Check:

@@ -1,5 +1,10 @@
 """`zagi sync` when the env is not already realized (the cached case is zagi/env/fastsync.py).
 
+A lock that records this system's closure is a download: its output path is copied from
+a zagi cache (signatures checked) or substituted from the user's own caches, with no
+evaluation at all. Only when neither has it (or with --verify) is the env evaluated and
+built, with Nix fetching what the user's caches have.
+
 Order matters for "never a broken .zagi/env": build, verify the closure against the
 lock, register the GC root, write the activation files, and only then flip the
 symlink with one rename. A kill at any point leaves the old env or the new one.
@@ -65,7 +70,7 @@ def _verify(lk: Lock, system: str, out: str) -> tuple[PathInfo, ...]:
     return locked
 
 
-def _install(project: Project, env_id: str, drv: str, out: str, lk: Lock,
+def _install(project: Project, env_id: str, out: str, lk: Lock,
              opts: nix.Options, closure: tuple[PathInfo, ...]) -> None:
     """Everything the env needs is written before the GC root that marks it usable, so a
     crash or a full disk in between leaves an env that no later sync calls "cached"."""
@@ -77,7 +82,7 @@ def _install(project: Project, env_id: str, drv: str, out: str, lk: Lock,
     state.touch_last_used(env_id)
     state.note_project(env_id, project.root)
     layout.roots_dir().mkdir(parents=True, exist_ok=True)
-    nix.realise(drv, opts, root=layout.root_path(env_id))
+    nix.realise(out, opts, root=layout.root_path(env_id))
 
 
 def _mount(project: Project, env_id: str, out: str) -> None:
@@ -90,41 +95,73 @@ def _mount(project: Project, env_id: str, out: str) -> None:
     atomic_write(project.synced, layout.render_synced(env_id, digest))
 
 
-def _realise(drv: str, out: str, env_id: str, entry: SystemLock | None, opts: nix.Options,
-             caches: CacheConfig | None, progress: Progress,
-             notes: list[str]) -> tuple[list[str], list[str], str | None]:
-    """Fetch from a cache that has the env (signatures checked first), else build."""
-    offer = None
-    closure = [r.path for r in entry.closure or ()] if entry else []
-    if caches and closure and not nix.is_valid(out):
-        offer = cache_mod.find(env_id, closure, caches, notes)
+class _Notes:
+    """Notes for the result, each also said at once through the progress display."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.items: list[str] = []
+
+    def add(self, text: str) -> None:
+        self.items.append(text)
+        self.progress.note(text)
+
+
+def _download(env_id: str, entry: SystemLock, caches: CacheConfig | None,
+              progress: Progress, notes: _Notes) -> tuple[list[str], str | None] | None:
+    """Make the locked output valid without evaluating: (paths fetched, the zagi cache
+    they came from), or None when no cache has it (then it is built)."""
+    if nix.is_valid(entry.out):
+        return [], None  # already here: another project, an earlier clone
+    fetched: list[str] = []
+
+    def event(kind: str, path: str) -> None:
+        fetched.append(path)
+        progress.event(kind, path)
+
+    closure = [r.path for r in entry.closure or ()]
+    progress.plan(0, len(closure))
+    offer: cache_mod.Offer | None = None
+    found: list[str] = []
+    if caches:
+        offer = cache_mod.find(env_id, closure, caches, found)
+        for text in found:
+            notes.add(text)
         if offer is None and (hint := cache_mod.suggestion(caches)):
-            notes.append(hint)
-    use = cache_mod.options(offer, caches) if offer and caches else opts
-    planned, fetched = nix.would_build(drv, use)
+            notes.add(hint)
+    if offer is not None and caches is not None:
+        store = nix.store_info(full=False)
+        if (why := cache_mod.blocked(offer, caches, store)) is not None:
+            store = nix.store_info()  # the full facts, to be sure before refusing
+            why = cache_mod.blocked(offer, caches, store)
+        if why is not None:
+            notes.add(why)
+        else:
+            try:
+                cache_mod.fetch(offer, caches, [entry.out], store, event)
+                return fetched, offer.source
+            except NixError as exc:
+                notes.add(f"fetching from {offer.source} failed ({exc.message}); "
+                          "building instead")
+    if nix.substitute(entry.out, event):
+        return fetched, None
+    return None
+
+
+def _build(drv: str, opts: nix.Options, progress: Progress) -> tuple[list[str], list[str]]:
+    """Realise an evaluated env: Nix fetches what the user's caches have, builds the rest.
+    (What Nix really built comes from its own events, not from the plan.)"""
+    planned, fetched = nix.would_build(drv, opts)
     progress.plan(len(planned), len(fetched))
-    built: list[str] = []  # what Nix really built, from its own events (not the plan)
+    built: list[str] = []
 
     def event(kind: str, path: str) -> None:
         if kind == "build":
             built.append(path)
         progress.event(kind, path)
 
-    try:
-        nix.realise(drv, use, on_event=event)
-    except NixError as exc:
-        if offer is None:
-            raise
-        notes.append(f"fetching from {offer.source} failed ({exc.message}); building instead")
-        planned, fetched = nix.would_build(drv, opts)
-        progress.plan(len(planned), len(fetched))
-        nix.realise(drv, opts, on_event=event)
-        offer = None
-    if offer and built:  # Nix could not fetch some paths and built them itself
-        notes.append(f"{offer.source} did not deliver {len(built)} path(s) (missing or damaged "
-                     "NARs); they were built instead")
-        offer = None
-    return built, fetched, offer.source if offer else None
+    nix.realise(drv, opts, on_event=event)
+    return built, fetched
 
 
 def _relock_if_stale(project: Project, frozen: bool, opts: nix.Options,
@@ -153,9 +190,10 @@ def _record_system(project: Project, lk: Lock, system: str, out: str,
 
 def sync(project: Project, opts: nix.Options, frozen: bool = False,
          progress: Progress | None = None, caches: CacheConfig | None = None,
-         allow_sources: list[str] | None = None, allow_unsandboxed: bool = False) -> SyncResult:
+         allow_sources: list[str] | None = None, allow_unsandboxed: bool = False,
+         verify: bool = False) -> SyncResult:
     progress = progress or Silent()
-    notes: list[str] = []
+    notes = _Notes(progress)
     t0 = time.perf_counter()
     with project_lock(project):
         pre_built = _relock_if_stale(project, frozen, opts, progress)
@@ -170,6 +208,13 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             state.touch_last_used(env_id)
             return SyncResult(env_id, entry.out, not relocked, relocked, pre_built,
                               ms=(time.perf_counter() - t0) * 1000)
+        if entry and entry.closure and not verify and \
+                (got := _download(env_id, entry, caches, progress, notes)) is not None:
+            closure = _verify(lk, system, entry.out)
+            _install(project, env_id, entry.out, lk, opts, closure)
+            _mount(project, env_id, entry.out)
+            return SyncResult(env_id, entry.out, False, relocked, pre_built, got[0],
+                              (time.perf_counter() - t0) * 1000, got[1], notes.items)
         cat = catalog_mod.load()
         locking.vouch(lk, cat, locking.allowed_sources(allow_sources or []))
         drv, out = locking.evaluate(lk, cat, system, opts)
@@ -178,12 +223,12 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             raise BadInput(f"the lock says the env is {entry.out} but evaluating it gives "
                            f"{out}: the package set differs from the one locked",
                            file=str(project.lock), hint="run `zagi lock` to relock")
-        built, fetched, source = _realise(drv, out, env_id, entry, opts, caches, progress, notes)
+        built, fetched = _build(drv, opts, progress)
         closure = _verify(lk, system, out)
         if entry is None and not frozen:
             lk = _record_system(project, lk, system, out, closure)
             env_id = lk.env_id
-        _install(project, env_id, drv, out, lk, opts, closure)
+        _install(project, env_id, out, lk, opts, closure)
         _mount(project, env_id, out)
         return SyncResult(env_id, out, False, relocked, pre_built + built, fetched,
-                          (time.perf_counter() - t0) * 1000, source, notes)
+                          (time.perf_counter() - t0) * 1000, None, notes.items)

@@ -1,0 +1,130 @@
+"""zagi as an unprivileged user of a real, sandboxed nix-daemon, on stores that start
+empty, with a signed upstream cache standing in for cache.nixos.org (machine.py).
+
+Every "fetched, not built" below is Nix's own record (`nix path-info --json`): a path
+built on the machine is `ultimate` and unsigned; a fetched one carries its cache's
+signature.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.machine import Machine, Upstream
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+ENV_TOML = '[tools]\nnode = "20"\nuv = "0.4"\n[system]\npackages = ["openssl"]\n'
+
+
+def _project(m: Machine, root: Path) -> Path:
+    """A git repository the test user owns, asking for two tools and a library."""
+    repo = m.mkdir(root)
+    m.run("git", "init", "-q", str(repo))
+    m.mkdir(repo / ".zagi")
+    (repo / ".zagi" / "env.toml").write_text(ENV_TOML)
+    return repo
+
+
+def _closure(repo: Path) -> tuple[str, list[str]]:
+    lock = json.loads((repo / ".zagi" / "env.lock").read_text())
+    entry = next(iter(lock["systems"].values()))
+    return entry["out"], [p["path"] for p in entry["closure"]]
+
+
+def _signed_by(info: dict[str, Any], key_name: str) -> bool:
+    return any(s.startswith(key_name + ":") for s in info.get("signatures", []))
+
+
+def test_lock_fetches_what_the_users_cache_has_and_builds_only_the_env(
+        machines: Any, upstream: Upstream) -> None:
+    a: Machine = machines("a")
+    repo = _project(a, a.dir / "repo")
+    a.zagi("lock", cwd=repo)
+    out, closure = _closure(repo)
+    info = a.path_info(closure)
+    assert info[out].get("ultimate") is True  # the env itself is new: built here, sandboxed
+    # The evaluation itself adds the stand-in's bootstrap binary as a source (as nixpkgs'
+    # own source files are added); every built package came from the upstream cache.
+    others = [p for p in closure if p != out and not p.endswith("-bootstrap-busybox")]
+    assert others and all(_signed_by(info[p], "upstream-1") and not info[p].get("ultimate")
+                          for p in others), info
+    assert a.zagi("sync", "--json", cwd=repo).json()["built"] == []
+
+
+def test_clone_uses_a_team_cache_once_the_daemon_trusts_its_key(
+        machines: Any, upstream: Upstream) -> None:
+    a: Machine = machines("a")
+    repo = _project(a, a.dir / "repo")
+    a.zagi("lock", cwd=repo)
+    pub = a.zagi("keys", "generate", "team-1").out.strip()
+    cache = a.mkdir(a.dir / "team-cache")
+    a.zagi("publish", "--to", f"file://{cache}", cwd=repo)
+    (repo / ".zagi" / "config.toml").write_text(f'[cache]\nurls = ["file://{cache}"]\n')
+    a.run("git", "add", "-A", cwd=repo)
+    a.run("git", "commit", "-qm", "env", cwd=repo)
+    out, closure = _closure(repo)
+
+    # b: a user the daemon does not trust, whose daemon does not trust the team key. zagi
+    # says so before building, names the nix.conf line, and Nix fetches what upstream has.
+    b: Machine = machines("b")
+    dest = b.mkdir(b.dir / "work")
+    ran = b.zagi("clone", "--json", "--trust", pub, str(repo), str(dest / "repo"), cwd=dest)
+    data = ran.json()
+    notes = " ".join(data["notes"])
+    assert "does not trust that key" in notes and f"extra-trusted-public-keys = {pub}" in notes
+    assert data["source"] is None
+    assert [Path(p).name.split("-", 1)[1] for p in data["built"]] == ["zagi-env.drv"]
+    assert data["out"] == out
+    got = b.path_info(closure)
+    assert all(_signed_by(got[p], "upstream-1") for p in closure
+               if p != out and not p.endswith("-bootstrap-busybox"))
+
+    # c: root trusts the key (`zagi cache trust`, then the daemon restart it asks for);
+    # the clone is then a download: every path signed by the team key, nothing built,
+    # nothing even evaluated (no .drv in the store).
+    c: Machine = machines("c")
+    said = c.zagi("cache", "trust", f"file://{cache}", pub, root=True)
+    assert "restart" in said.out
+    again = c.zagi("cache", "trust", f"file://{cache}", pub, root=True)
+    assert "already" in again.out
+    assert c.conf.read_text().count(pub) == 1
+    c.restart_daemon()
+    dest = c.mkdir(c.dir / "work")
+    data = c.zagi("clone", "--json", "--trust", pub, str(repo), str(dest / "repo"),
+                  cwd=dest).json()
+    assert data["built"] == [] and data["source"] == f"file://{cache}", data
+    assert sorted(data["fetched"]) == sorted(closure)
+    got = c.path_info(closure)
+    assert all(_signed_by(got[p], "team-1") and not got[p].get("ultimate") for p in closure)
+    assert c.store_has("*.drv") == []
+    ran = c.run(str(dest / "repo" / ".zagi" / "env" / "bin" / "node"), "--version")
+    assert ran.out.strip() == "v20.12.2"
+
+
+def test_not_root_cache_trust_prints_the_lines(machines: Any) -> None:
+    m: Machine = machines("m")
+    ran = m.zagi("cache", "trust", "https://cache.example.org", "example-1:"
+                 "6NCHdD59X431o0gWypbMrAURkbJ16ZPMQFGspcDShjY=", "--json")
+    data = ran.json()
+    assert data["written"] is False
+    assert "extra-trusted-public-keys = example-1:" in "\n".join(data["lines"])
+    assert "example-1" not in m.conf.read_text()
+
+
+def test_doctor_reports_daemon_trust_and_keys(machines: Any, upstream: Upstream) -> None:
+    m: Machine = machines("m")
+    m.zagi("keys", "generate", "mine-1")
+    checks = {c["name"]: c for c in m.zagi("doctor", "--json").json()["checks"]}
+    assert "daemon" in checks["nix store"]["detail"]
+    assert "/nix/var/nix/daemon-socket/socket" in checks["nix store"]["detail"]
+    assert checks["nix trust"]["status"] == "info" and "not trusted" in checks["nix trust"]["detail"]
+    assert upstream.url in checks["nix substituters"]["detail"]
+    key = checks["cache key mine-1"]
+    assert key["status"] == "warn" and "zagi cache trust" in (key["fix"] or "")
+    as_root = {c["name"]: c for c in m.zagi("doctor", "--json", root=True).json()["checks"]}
+    assert as_root["nix trust"]["detail"].startswith("trusted")
