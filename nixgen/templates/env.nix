@@ -8,7 +8,10 @@ let
   spec = builtins.fromJSON (builtins.readFile data);
   source = r: if r ? path then /. + r.path
               else builtins.fetchTarball { inherit (r) url sha256; };
-  sets = builtins.mapAttrs (id: r: import (source r) { inherit system; }) spec.nixpkgs;
+  # Explicit config and no overlays: nixpkgs would otherwise read the user's
+  # ~/.config/nixpkgs (config.nix, overlays), and the same lock would give other outputs.
+  sets = builtins.mapAttrs (id: r: import (source r) { inherit system; config = { }; overlays = [ ]; })
+    spec.nixpkgs;
   pick = p: builtins.foldl' (s: a: builtins.getAttr a s) (builtins.getAttr p.nixpkgs sets) p.attr;
 in (builtins.getAttr spec.buildEnv sets).buildEnv {
   name = spec.name;

@@ -7,7 +7,7 @@ let
   q = builtins.fromJSON (builtins.readFile query);
   src = if q.source ? path then /. + q.source.path
         else builtins.fetchTarball { inherit (q.source) url sha256; };
-  pkgs = import src { inherit system; };
+  pkgs = import src { inherit system; config = { }; overlays = [ ]; };  # never the user's
   lookup = path: builtins.foldl' (s: a: if s != null && builtins.isAttrs s && s ? ${a} then s.${a} else null)
     pkgs (builtins.filter builtins.isString (builtins.split "\\." path));
   versionOf = path:

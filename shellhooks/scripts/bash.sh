@@ -104,6 +104,9 @@ _zagi_hook() {
   fi
   return $_zagi_rc
 }
-if [[ ";${PROMPT_COMMAND:-};" != *";_zagi_hook;"* ]]; then
+# The hook uses namerefs (bash 4.3); macOS ships bash 3.2: say so once, install nothing.
+if (( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] < 403 )); then
+  printf 'zagi: the bash hook needs bash 4.3 or newer (this is %s; macOS: brew install bash, or use zsh); not active\n' "$BASH_VERSION" >&2
+elif [[ ";${PROMPT_COMMAND:-};" != *";_zagi_hook;"* ]]; then
   PROMPT_COMMAND="_zagi_hook${PROMPT_COMMAND:+;$PROMPT_COMMAND}"
 fi

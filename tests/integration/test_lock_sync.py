@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -17,6 +16,7 @@ import pytest
 
 from tests.conftest import REPO, Ran, run_zagi, zagi_exe
 from tests.integration.conftest import STANDIN, make_project, tool_output
+from zagi.core.layout import env_id_of
 
 pytestmark = pytest.mark.integration
 
@@ -440,7 +440,7 @@ def test_a_sync_that_failed_halfway_is_never_called_cached(tmp_path: Path, z: Ca
     every later sync called "cached" while `zagi run` and the hook refused it."""
     p = make_project(tmp_path, NODE20)
     z("lock", cwd=p)
-    env_id = hashlib.sha256((p / ".zagi" / "env.lock").read_bytes()).hexdigest()[:32]
+    env_id = env_id_of((p / ".zagi" / "env.lock").read_bytes())
     blocker = Path(zenv["ZAGI_HOME"]) / "envs" / env_id / "activate.sh"
     blocker.mkdir(parents=True)  # a directory where a file must go: the write fails
     failed = z("sync", cwd=p, check=False)

@@ -72,3 +72,11 @@ def test_the_fast_paths_prepended_names_are_the_renderers() -> None:
     from zagi.env import state
 
     assert set(activation.PREPEND) == state.PREPENDED
+
+
+def test_sync_bounds_env_toml_as_the_spec_reader_does() -> None:
+    """sync reads env.toml's bytes without importing the models; one bound for both."""
+    from zagi.env import sync
+    from zagi.formats import spec
+
+    assert sync.MAX_SPEC_BYTES == spec.MAX_SPEC_BYTES

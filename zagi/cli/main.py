@@ -14,45 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from zagi import __version__
-from zagi.cli import (
-    add,
-    agent,
-    allow,
-    cache,
-    catalog,
-    clone,
-    deny,
-    doctor,
-    env,
-    envs,
-    gc,
-    hook,
-    init,
-    keys,
-    lock,
-    publish,
-    remove,
-    secrets,
-    shell,
-    sync,
-    update,
-    watch,
-)
-from zagi.cli import run as run_cmd
 from zagi.cli.options import Verbose
 from zagi.core.errors import EXIT_BAD_INPUT, EXIT_FAILURE, ZagiError
-
-app = typer.Typer(
-    name="zagi",
-    help="Version control that includes the environment: clone a repo, get a project that runs.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,  # tracebacks with locals could leak secrets
-    # Plain help: half the start-up cost of rich's boxes (bench/startup.py), and plain
-    # text is what agents parse best. Command output still uses rich where it helps.
-    rich_markup_mode=None,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
 
 
 def _version(value: bool) -> None:
@@ -61,7 +24,6 @@ def _version(value: bool) -> None:
         raise typer.Exit(0)
 
 
-@app.callback()
 def _root(
     version: Annotated[bool, typer.Option("--version", "-V", callback=_version,
                                           is_eager=True, help="Print the version and exit.")]
@@ -74,29 +36,69 @@ def _root(
 # Commands whose own arguments may look like options (`zagi run -- make -v`).
 PASSTHROUGH: dict[str, Any] = {"allow_interspersed_args": False}
 
-app.command("init")(init.init)
-app.command("add")(add.add)
-app.command("remove")(remove.remove)
-app.command("lock")(lock.lock)
-app.command("update")(update.update)
-app.command("sync")(sync.sync)
-app.command("envs")(envs.envs)
-app.command("gc")(gc.gc)
-app.add_typer(catalog.app, name="catalog")
-app.command("hook")(hook.hook)
-app.command("allow")(allow.allow)
-app.command("deny")(deny.deny)
-app.command("env")(env.env)
-app.command("run", context_settings=PASSTHROUGH)(run_cmd.run)
-app.command("shell")(shell.shell)
-app.command("watch")(watch.watch)
-app.add_typer(secrets.app, name="secrets")
-app.add_typer(keys.app, name="keys")
-app.command("publish")(publish.publish)
-app.command("clone")(clone.clone)
-app.add_typer(cache.app, name="cache")
-app.command("agent", context_settings=PASSTHROUGH)(agent.agent)
-app.command("doctor")(doctor.doctor)
+# `zagi NAME` -> (module in zagi/cli/, function, context settings); groups: the module's app.
+COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    "init": ("init", "init", None), "add": ("add", "add", None),
+    "remove": ("remove", "remove", None), "lock": ("lock", "lock", None),
+    "update": ("update", "update", None), "sync": ("sync", "sync", None),
+    "envs": ("envs", "envs", None), "gc": ("gc", "gc", None), "hook": ("hook", "hook", None),
+    "allow": ("allow", "allow", None), "deny": ("deny", "deny", None),
+    "env": ("env", "env", None), "run": ("run", "run", PASSTHROUGH),
+    "shell": ("shell", "shell", None), "watch": ("watch", "watch", None),
+    "publish": ("publish", "publish", None), "clone": ("clone", "clone", None),
+    "agent": ("agent", "agent", PASSTHROUGH), "doctor": ("doctor", "doctor", None),
+}
+GROUPS = ("catalog", "secrets", "keys", "cache")
+ORDER = ("init", "add", "remove", "lock", "update", "sync", "envs", "gc", "catalog", "hook",
+         "allow", "deny", "env", "run", "shell", "watch", "secrets", "keys", "publish", "clone",
+         "cache", "agent", "doctor")
+
+
+def build(only: str | None = None) -> typer.Typer:
+    """The typer app; with `only`, just that command under the same root, so a command's
+    run imports and builds one command's parser instead of all of them (typer spends
+    ~2 ms a command turning signatures into parsers; bench/startup.py)."""
+    import importlib
+
+    app = typer.Typer(
+        name="zagi",
+        help="Version control that includes the environment: clone a repo, get a project "
+             "that runs.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,  # tracebacks with locals could leak secrets
+        # Plain help: half the start-up cost of rich's boxes (bench/startup.py), and plain
+        # text is what agents parse best. Command output still uses rich where it helps.
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    for name in (only,) if only else ORDER:
+        module = importlib.import_module(f"zagi.cli.{COMMANDS[name][0] if name in COMMANDS else name}")
+        if name in GROUPS:
+            app.add_typer(module.app, name=name)
+        else:
+            _, func, ctx = COMMANDS[name]
+            app.command(name, context_settings=ctx)(getattr(module, func))
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the whole CLI, for tests and docs (`run` builds only what it needs)
+        return build()
+    raise AttributeError(name)
+
+
+def _command_of(argv: list[str]) -> str | None:
+    """The command `argv` runs, when the parse cannot depend on the others; else None."""
+    for arg in argv:
+        if arg == "--":
+            return None
+        if not arg.startswith("-"):
+            return arg if arg in COMMANDS or arg in GROUPS else None
+        if arg not in ("-v", "--verbose"):
+            return None  # --version, --help, a typo: the whole app answers
+    return None
 
 
 def run(argv: list[str]) -> int:
@@ -105,7 +107,7 @@ def run(argv: list[str]) -> int:
     # zagi's own options come before `--`; what follows belongs to the command it runs.
     own = argv[: argv.index("--")] if "--" in argv else argv
     as_json = "--json" in own
-    cmd = typer.main.get_command(app)
+    cmd = typer.main.get_command(build(_command_of(argv)))
     try:
         rv = cmd.main(args=argv, prog_name="zagi", standalone_mode=False)
     except ZagiError as err:

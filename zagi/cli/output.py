@@ -6,6 +6,7 @@ plain pipes by itself; JSON always goes to stdout, messages to stderr.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import sys
@@ -19,7 +20,9 @@ if TYPE_CHECKING:
     from zagi.env.result import SyncResult
 
 
+@functools.cache
 def console(stderr: bool = False) -> Console:
+    """One console per stream (rich spends ~13 ms probing the terminal for each)."""
     from rich.console import Console
 
     return Console(stderr=stderr, highlight=False, soft_wrap=True)

@@ -63,9 +63,38 @@ ACTIVATION_FILES = ("activate.sh", "deactivate.sh", "export.sh",
 # --- the env id ------------------------------------------------------------------
 
 
-def env_id_of(raw: bytes) -> str:
-    """The env id: sha256 of the canonical lock bytes, 32 hex digits (docs/env-lock.md)."""
-    return hashlib.sha256(raw).hexdigest()[:32]
+# What the env id covers: what the project asked for and what it resolved to, and the
+# output on one system. Not the other systems (adding a platform to the lock changes no
+# existing id, so no cache manifest is orphaned and no one is asked to re-allow), not
+# the closure listing (the output path names it), not `spec_digest` (a comment edit).
+_ID_FIELDS = ("lock_version", "spec_hash", "nixpkgs", "packages", "env")
+
+
+def this_system() -> str:
+    """This machine's Nix system string (x86_64-linux), without asking Nix (~50 ms)."""
+    import platform
+
+    machine = platform.machine().lower()
+    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    return f"{arch}-{platform.system().lower()}"
+
+
+def env_id_of(raw: bytes, system: str | None = None) -> str:
+    """The env id of a lock on `system` (default: this one): 32 hex digits of the sha256
+    of the canonical JSON of the fields above (docs/env-lock.md). Bytes that are not a
+    lock get the hash of the bytes; reading the lock then says what is wrong."""
+    import json
+
+    try:
+        data = json.loads(raw)
+        entry = data["systems"].get(system or this_system())
+        ident = {k: data.get(k) for k in _ID_FIELDS}
+        ident.update(system=system or this_system(),
+                     out=entry.get("out") if isinstance(entry, dict) else None)
+        body = json.dumps(ident, sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        body = raw
+    return hashlib.sha256(body).hexdigest()[:32]
 
 
 def spec_digest(raw: bytes) -> str:

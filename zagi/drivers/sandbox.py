@@ -153,6 +153,13 @@ def argv(policy: Policy, command: Sequence[str], seccomp: int | None = None) -> 
 def check(policy: Policy) -> None:
     """Start `true` under the same policy; raise IsolationError (nothing started) when
     bwrap is missing or the kernel refuses a namespace."""
+    import sys
+
+    if not sys.platform.startswith("linux"):  # macOS has no namespaces for bubblewrap
+        raise IsolationError(f"zagi agent is not supported on this system ({sys.platform}): "
+                             "its isolation is Linux namespaces (bubblewrap); nothing was "
+                             "started", exit_code=2,
+                             hint="run the agent in a Linux VM or container with zagi inside")
     if proc.which("bwrap") is None:
         raise IsolationError(f"bubblewrap (bwrap) is not installed; {_REFUSE}",
                              hint="install it: sudo apt-get install bubblewrap "

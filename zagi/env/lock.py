@@ -204,6 +204,10 @@ def _sticky(new: dict[str, Package], old: Lock | None, cat: Catalog,
 def lock(project: Project, systems: list[str] | None, opts: nix.Options,
          progress: Progress | None = None, fresh: set[str] | bool = False) -> LockResult:
     progress = progress or Silent()
+    from zagi.core import layout
+    from zagi.core.fsutil import read_bounded
+
+    digest = layout.spec_digest(read_bounded(project.env_toml, spec.MAX_SPEC_BYTES))
     s = spec.load(project.env_toml)
     cat = catalog_mod.load()
     choices = resolve_all(s, cat)  # resolution errors (exit 2) before any Nix work
@@ -223,6 +227,7 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
         packages=packages,
         env=dict(sorted(s.env.items())),
         systems={},
+        spec_digest=digest,
     )
     new = _check_hatches(new, cat, opts)
     if old and old.same_env(new):

@@ -17,7 +17,6 @@ import fcntl
 import time
 from collections.abc import Iterator
 
-from nixgen import catalog as catalog_mod
 from zagi.cache import reader as cache_mod
 from zagi.cache.reader import CacheConfig
 from zagi.core import layout
@@ -25,12 +24,15 @@ from zagi.core.errors import BadInput, NixError, NotLocked
 from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.layout import Project
 from zagi.drivers import nix
-from zagi.env import lock as locking
 from zagi.env import state, trust
 from zagi.env.progress import Progress, Silent
 from zagi.env.result import SyncResult
-from zagi.formats import lockfile, spec
+from zagi.formats import lockfile
 from zagi.formats.lockfile import Lock, PathInfo, SystemLock
+
+# env.toml's size bound, without importing the env.toml models (pydantic) on the
+# download path; tests/unit/test_layout.py keeps it equal to spec.MAX_SPEC_BYTES.
+MAX_SPEC_BYTES = 1 << 20
 
 
 @contextlib.contextmanager
@@ -91,7 +93,7 @@ def _mount(project: Project, env_id: str, out: str) -> None:
                      + "".join(f"/{name}\n" for name in layout.LOCAL_FILES))
     state.flip_symlink(project.mount, out)
     # What the cached fast path compares: env id and the exact env.toml bytes it came from.
-    digest = layout.spec_digest(read_bounded(project.env_toml, spec.MAX_SPEC_BYTES))
+    digest = layout.spec_digest(read_bounded(project.env_toml, MAX_SPEC_BYTES))
     atomic_write(project.synced, layout.render_synced(env_id, digest))
 
 
@@ -166,10 +168,18 @@ def _build(drv: str, opts: nix.Options, progress: Progress) -> tuple[list[str], 
 
 def _relock_if_stale(project: Project, frozen: bool, opts: nix.Options,
                      progress: Progress) -> list[str] | None:
-    """Relock when env.toml changed since the lock: what that built, or None if in step."""
-    current = locking.spec_hash(spec.load(project.env_toml))
-    stale = not project.lock.exists() or lockfile.read(project.lock).spec_hash != current
-    if not stale:
+    """Relock when env.toml changed since the lock: what that built, or None if in step.
+
+    The env.toml bytes the lock was made from (`spec_digest`) answer the common case
+    without parsing env.toml; any other bytes are compared by meaning (`spec_hash`)."""
+    lk = lockfile.read(project.lock) if project.lock.exists() else None
+    raw = read_bounded(project.env_toml, MAX_SPEC_BYTES)
+    if lk is not None and lk.spec_digest == layout.spec_digest(raw):
+        return None
+    from zagi.env import lock as locking
+    from zagi.formats import spec
+
+    if lk is not None and lk.spec_hash == locking.spec_hash(spec.load(project.env_toml)):
         return None
     if frozen:
         raise NotLocked("env.lock is missing or out of date with env.toml (--frozen)",
@@ -215,6 +225,9 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             _mount(project, env_id, entry.out)
             return SyncResult(env_id, entry.out, False, relocked, pre_built, got[0],
                               (time.perf_counter() - t0) * 1000, got[1], notes.items)
+        from nixgen import catalog as catalog_mod
+        from zagi.env import lock as locking
+
         cat = catalog_mod.load()
         locking.vouch(lk, cat, locking.allowed_sources(allow_sources or []))
         drv, out = locking.evaluate(lk, cat, system, opts)

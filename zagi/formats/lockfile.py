@@ -93,6 +93,9 @@ class Lock:
     systems: dict[str, SystemLock]
     lock_version: int = LOCK_VERSION
     path: Path | None = field(default=None, compare=False)
+    # sha256 of the env.toml bytes locked: equal means "in step" without parsing env.toml
+    # (pydantic costs ~150 ms on every clone); unequal means "compare spec_hash".
+    spec_digest: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -102,6 +105,7 @@ class Lock:
             "packages": {k: v.to_json() for k, v in self.packages.items()},
             "env": dict(self.env),
             "systems": {k: v.to_json() for k, v in self.systems.items()},
+            **({"spec_digest": self.spec_digest} if self.spec_digest else {}),
         }
 
     def canonical(self) -> bytes:
@@ -109,7 +113,11 @@ class Lock:
 
     @property
     def env_id(self) -> str:
+        """The env id on this machine's system (layout.env_id_of says what it covers)."""
         return env_id_of(self.canonical())
+
+    def env_id_for(self, system: str) -> str:
+        return env_id_of(self.canonical(), system)
 
     def system(self, system: str) -> SystemLock | None:
         return self.systems.get(system)
@@ -189,7 +197,8 @@ def parse(data: Any, file: str, path: Path | None = None) -> Lock:
     d = r.obj(data, "the lock")
     if d.get("lock_version") != LOCK_VERSION:
         raise r.say(f"lock_version {d.get('lock_version')!r} is not {LOCK_VERSION}")
-    r.keys(d, "", {"lock_version", "spec_hash", "nixpkgs", "packages", "systems"}, {"env"})
+    r.keys(d, "", {"lock_version", "spec_hash", "nixpkgs", "packages", "systems"},
+           {"env", "spec_digest"})
     nixpkgs = {str(k): _source(r, v, f"nixpkgs.{k}") for k, v in r.obj(d["nixpkgs"], "nixpkgs").items()}
     packages = {str(k): _package(r, v, f"packages.{k}", nixpkgs)
                 for k, v in r.obj(d["packages"], "packages").items()}
@@ -198,7 +207,9 @@ def parse(data: Any, file: str, path: Path | None = None) -> Lock:
         if why := reserved_reason(name):
             raise r.say(f"env.{name}: {why}")
     systems = {str(k): _system(r, v, f"systems.{k}") for k, v in r.obj(d["systems"], "systems").items()}
-    return Lock(r.text(d["spec_hash"], "spec_hash"), nixpkgs, packages, env, systems, path=path)
+    digest = r.text(d["spec_digest"], "spec_digest") if "spec_digest" in d else None
+    return Lock(r.text(d["spec_hash"], "spec_hash"), nixpkgs, packages, env, systems, path=path,
+                spec_digest=digest)
 
 
 def _source(r: _Reader, v: Any, where: str) -> Source:

@@ -1,0 +1,44 @@
+"""A user's own nixpkgs configuration never changes an env (issue 12, item 5).
+
+nixpkgs imported without `overlays` reads ~/.config/nixpkgs/overlays.nix, and the
+stand-in set does the same. Two things keep it out, each enough alone (checked by
+turning the other off): evaluation is restricted (no $HOME, no files outside the
+package sets), and every set is imported with `overlays = []` and an explicit `config`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Ran, run_zagi
+from tests.integration.conftest import make_project, tool_output
+
+pytestmark = pytest.mark.integration
+
+OVERLAY = """[ (final: prev: { nodejs_20 = prev.uv; }) ]\n"""
+
+
+def test_a_users_overlay_does_not_change_the_env(tmp_path: Path, zenv: dict[str, str],
+                                                 z: Callable[..., Ran]) -> None:
+    plain = make_project(tmp_path / "plain", '[tools]\nnode = "20"\n')
+    z("lock", cwd=plain)
+    home = tmp_path / "home"
+    (home / ".config" / "nixpkgs").mkdir(parents=True)
+    (home / ".config" / "nixpkgs" / "overlays.nix").write_text(OVERLAY)
+    (home / ".config" / "nixpkgs" / "config.nix").write_text("{ allowUnfree = true; }\n")
+    other = make_project(tmp_path / "overlaid", '[tools]\nnode = "20"\n')
+    ran = run_zagi("sync", cwd=other, env={**zenv, "HOME": str(home)}, timeout=300)
+    assert ran.code == 0, ran.err
+
+    def out(p: Path) -> str:
+        return str(next(iter(json.loads((p / ".zagi/env.lock").read_text())["systems"]
+                             .values()))["out"])
+
+    assert out(other) == out(plain)
+    assert tool_output(other, "node", "--version") == "v20.12.2"
+    assert os.readlink(other / ".zagi" / "env") == out(plain)
