@@ -30,6 +30,7 @@ from zagi.core.layout import Project
 from zagi.drivers import nix
 from zagi.formats import config, nar, narinfo
 from zagi.formats.keys import verify
+from zagi.formats.lockfile import PathInfo
 from zagi.formats.narinfo import NarInfo
 from zagi.storage import Readable, Storage, open_url
 
@@ -89,8 +90,11 @@ class Offer:
     signers: frozenset[str] = frozenset()  # names of the trusted keys that signed it
 
 
-def find(env_id: str, closure: list[str], cfg: CacheConfig,
+def find(env_id: str, closure: tuple[PathInfo, ...], cfg: CacheConfig,
          say: list[str]) -> Offer | None:
+    """The first cache that has the env, signed by a trusted key, and whose narinfos
+    agree with the lock (NarHash, NarSize, references inside the closure): checked here,
+    before anything is fetched, so a cache that disagrees is refused with the path."""
     for url in cfg.urls:
         try:
             cache = open_url(url)
@@ -101,19 +105,23 @@ def find(env_id: str, closure: list[str], cfg: CacheConfig,
                 say.append(f"cache {url}: {problems[0]}" + (f" (+{len(problems) - 1} more)"
                                                             if len(problems) > 1 else ""))
                 continue
+            paths = [p.path for p in closure]
             if url.startswith("s3://"):
-                return Offer(mirror(cache, env_id, closure), url, signers)
+                return Offer(mirror(cache, env_id, paths), url, signers)
             return Offer(url, url, signers)
         except ZagiError as exc:
             say.append(f"cache {url}: {exc}")
     return None
 
 
-def _verify(cache: Readable, closure: list[str],
+def _verify(cache: Readable, closure: tuple[PathInfo, ...],
             trusted: list[str]) -> tuple[frozenset[str], list[str]]:
-    """Every closure path has a narinfo signed by a trusted key: (the keys that signed,
-    messages for the paths that fail)."""
-    def one(path: str) -> tuple[str | None, str | None]:
+    """Every closure path has a narinfo signed by a trusted key that says what the lock
+    says: (the keys that signed, messages for the paths that fail)."""
+    inside = {narinfo.base_name(p.path) for p in closure}
+
+    def one(rec: PathInfo) -> tuple[str | None, str | None]:
+        path = rec.path
         key = narinfo.narinfo_key(path)
         raw = cache.get(key)
         if raw is None:
@@ -126,6 +134,11 @@ def _verify(cache: Readable, closure: list[str],
             signers = ", ".join(s.split(":", 1)[0] for s in info.sigs) or "nobody"
             return None, (f"{path} is signed by {signers}, not by a trusted key "
                           f"({', '.join(k.split(':', 1)[0] for k in trusted) or 'none configured'})")
+        if (info.nar_hash, info.nar_size) != (rec.nar_hash, rec.nar_size):
+            return None, (f"{path}: the cache has {info.nar_hash} ({info.nar_size} bytes), the "
+                          f"lock {rec.nar_hash} ({rec.nar_size} bytes)")
+        if outside := sorted(set(info.references) - inside):
+            return None, f"{path} refers to {outside[0]}, which the lock's closure lacks"
         return signer, None
 
     with ThreadPoolExecutor(FETCHERS) as pool:
