@@ -12,6 +12,13 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/zagi-demo.XXXXXX")
 trap 'rm -rf "$work/maintainer/roots" "$work/user/roots"; rm -rf "$work"' EXIT
 git_id=(-c user.name=demo -c user.email=demo@example.org)
 
+# Offline (as here), Nix would spend seconds per call failing to reach cache.nixos.org:
+# configure Nix the way an offline user does. zagi itself never touches substituters.
+if [ -z "${NIX_CONFIG:-}" ] && ! curl -sf --max-time 3 -o /dev/null https://cache.nixos.org/nix-cache-info 2>/dev/null; then
+  echo "(offline: NIX_CONFIG='substituters =' for this demo)"
+  export NIX_CONFIG="substituters ="
+fi
+
 echo "== maintainer: zagi init, sync, publish"
 export ZAGI_HOME=$work/maintainer
 cp -r "$repo_root/fixtures/demo" "$work/app"
@@ -23,6 +30,14 @@ key=$("$zagi" keys generate demo-cache-1 2>/dev/null)
 printf '[cache]\nurls = ["file://%s/cache"]\npublic_keys = ["%s"]\n' "$ZAGI_HOME" "$key" \
   > .zagi/config.toml
 git "${git_id[@]}" add -A && git "${git_id[@]}" commit -qm "zagi env"
+
+echo "== the env's store paths are deleted, so the clone below has to download them"
+rm -rf "$ZAGI_HOME/roots"
+closure=$(python3 -c 'import json; l = json.load(open(".zagi/env.lock"))
+print(" ".join(p["path"] for s in l["systems"].values() for p in s.get("closure", [])))')
+for _ in 1 2 3; do for p in $closure; do nix-store --delete "$p" >/dev/null 2>&1 || true; done; done
+left=0; for p in $closure; do [ -e "$p" ] && left=$((left + 1)); done
+echo "   $left of $(wc -w <<<"$closure") path(s) still in the store (kept alive by something else)"
 
 echo "== a fresh machine: zagi clone, trusting the maintainer's key (the repo only suggests it)"
 export ZAGI_HOME=$work/user

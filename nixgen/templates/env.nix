@@ -3,7 +3,10 @@
 #   { name; nixpkgs = { <id> = { path = "/abs"; } or { url; sha256; }; };
 #     packages = [ { nixpkgs = <id>; attr = [ "a" "b" ]; } ];
 #     buildEnv = <id>; extraOutputs = [ "dev" "man" ]; }
-{ data, system ? builtins.currentSystem }:
+# With part = "outputs": instead of the env, the store paths it links (each package's
+# outputs buildEnv installs), so a lock for another system can read their closure from
+# the narinfos of the caches Nix uses without building anything.
+{ data, system ? builtins.currentSystem, part ? "env" }:
 let
   spec = builtins.fromJSON (builtins.readFile data);
   source = r: if r ? path then /. + r.path
@@ -13,9 +16,14 @@ let
   sets = builtins.mapAttrs (id: r: import (source r) { inherit system; config = { }; overlays = [ ]; })
     spec.nixpkgs;
   pick = p: builtins.foldl' (s: a: builtins.getAttr a s) (builtins.getAttr p.nixpkgs sets) p.attr;
-in (builtins.getAttr spec.buildEnv sets).buildEnv {
-  name = spec.name;
   paths = map pick spec.packages;
+  installed = p: builtins.filter (o: p ? ${o})
+    ((p.meta.outputsToInstall or [ "out" ]) ++ spec.extraOutputs);
+  outputs = builtins.concatMap (p: map (o: p.${o}.outPath) (installed p)) paths;
+in if part == "outputs" then outputs
+else (builtins.getAttr spec.buildEnv sets).buildEnv {
+  name = spec.name;
+  inherit paths;
   extraOutputsToInstall = spec.extraOutputs;
   pathsToLink = [ "/bin" "/lib" "/include" "/share" "/etc" ];
 }

@@ -35,11 +35,15 @@ from tests.integration.conftest import STANDIN
 
 USER = "zagi-tester"
 NIX = ["nix", "--extra-experimental-features", "nix-command"]
-# Every package of the stand-in set, both revisions: what "cache.nixos.org" has.
+# Every package of the stand-in set, both revisions, for this system and for i686-linux
+# (which an x86_64 kernel runs, so a machine can be told `system = i686-linux` and be a
+# second platform): what "cache.nixos.org" has.
 _ALL = """
-let pick = s: builtins.attrValues (removeAttrs s [ "buildEnv" ]);
-in pick (import {a} {{}}) ++ pick (import {b} {{}})
+let pick = s: builtins.attrValues (removeAttrs s [ "buildEnv" "applyOverlays" ]);
+    both = system: pick (import {a} {{ inherit system; }}) ++ pick (import {b} {{ inherit system; }});
+in both builtins.currentSystem ++ both "i686-linux"
 """
+OTHER_SYSTEM = "i686-linux"
 
 
 def _tester() -> pwd.struct_passwd:

@@ -43,7 +43,11 @@ def _signed_by(info: dict[str, Any], key_name: str) -> bool:
 def test_lock_fetches_what_the_users_cache_has_and_builds_only_the_env(
         machines: Any, upstream: Upstream) -> None:
     a: Machine = machines("a")
-    repo = _project(a, a.dir / "repo")
+    repo = a.mkdir(a.dir / "repo")  # a repository that never heard of zagi
+    a.run("git", "init", "-q", str(repo))
+    a.run("sh", "-c", "echo 20 > .nvmrc", cwd=repo)
+    a.zagi("init", cwd=repo)
+    assert 'node = "20"' in (repo / ".zagi" / "env.toml").read_text()
     a.zagi("lock", cwd=repo)
     out, closure = _closure(repo)
     info = a.path_info(closure)
@@ -128,3 +132,44 @@ def test_doctor_reports_daemon_trust_and_keys(machines: Any, upstream: Upstream)
     assert key["status"] == "warn" and "zagi cache trust" in (key["fix"] or "")
     as_root = {c["name"]: c for c in m.zagi("doctor", "--json", root=True).json()["checks"]}
     assert as_root["nix trust"]["detail"].startswith("trusted")
+
+
+def test_a_lock_for_another_platform_is_read_from_the_caches_not_built(
+        machines: Any, upstream: Upstream) -> None:
+    """`zagi lock --system` pins another platform from the narinfos of the caches Nix
+    uses; adding it changes no env id; a sync there uses the lock as it is."""
+    from tests.integration.machine import OTHER_SYSTEM
+    from zagi.core.layout import env_id_of
+
+    a: Machine = machines("a")
+    repo = _project(a, a.dir / "repo")
+    a.zagi("lock", cwd=repo)
+    here = next(iter(json.loads((repo / ".zagi" / "env.lock").read_text())["systems"]))
+    before = (repo / ".zagi" / "env.lock").read_bytes()
+    a.zagi("lock", "--system", OTHER_SYSTEM, cwd=repo)
+    after = (repo / ".zagi" / "env.lock").read_bytes()
+    assert env_id_of(after, here) == env_id_of(before, here)  # adding a platform moves no id
+    other = json.loads(after)["systems"][OTHER_SYSTEM]
+    assert other["partial"] is True
+    paths = [p["path"] for p in other["closure"]]
+    assert other["out"] not in paths and len(paths) >= 4
+    # read from narinfos, never fetched (the bootstrap binary is a source, the same path
+    # on every system, added to the store by evaluating)
+    present = a.run("sh", "-c", 'for p in "$@"; do [ -e "$p" ] && echo "$p"; done; true', "-",
+                    *paths).out.split()
+    assert all(p.endswith("-bootstrap-busybox") for p in present), present
+
+    # b is that platform (its nix.conf says so): sync --frozen uses the lock as committed,
+    # fetches the packages from upstream, builds only the env, and rewrites nothing.
+    b: Machine = machines("b", nix_conf=f"system = {OTHER_SYSTEM}\n")
+    work = b.mkdir(b.dir / "repo")
+    b.run("cp", "-r", f"{repo}/.zagi", f"{work}/")
+    b.run("rm", "-f", f"{work}/.zagi/env", f"{work}/.zagi/.synced")
+    data = b.zagi("sync", "--frozen", "--json", cwd=work).json()
+    assert data["out"] == other["out"]
+    assert (work / ".zagi" / "env.lock").read_bytes() == after
+    got = b.path_info(paths)
+    assert all(_signed_by(got[p], "upstream-1") for p in paths
+               if not p.endswith("-bootstrap-busybox"))
+    assert b.run(str(work / ".zagi" / "env" / "bin" / "node"), "--version").out.strip() == \
+        "v20.12.2"

@@ -134,13 +134,19 @@ def prepare(project: Project) -> tuple[Lock, str, str, dict[str, PathInfo]]:
         raise ZagiError(f"the lock has no {system} closure to publish", hint="run `zagi sync` first")
     if not nix.is_valid(entry.out):
         raise ZagiError(f"{entry.out} is not in the local store", hint="run `zagi sync` first")
+    if entry.partial:  # locked elsewhere: the env's own output was built here, by sync
+        have = {p.path: p for p in nix.closure(entry.out)}
+        if any(have.get(p.path) != p for p in entry.closure):
+            raise ZagiError(f"the store's closure of {entry.out} differs from the lock",
+                            hint="run `zagi sync` first")
+        return lk, system, entry.out, have
     return lk, system, entry.out, {p.path: p for p in entry.closure}
 
 
 def manifest(lk: Lock, system: str, out: str, closure: dict[str, PathInfo],
              key: SecretKey) -> bytes:
     """envs/<env-id>.json: one GET tells a clone whether this cache has its env."""
-    return json.dumps({"env_id": lk.env_id, "system": system, "out": out,
+    return json.dumps({"env_id": lk.env_id_for(system), "system": system, "out": out,
                        "closure": sorted(closure), "public_key": key.public()},
                       indent=2, sort_keys=True).encode() + b"\n"
 
@@ -153,7 +159,7 @@ def publish(project: Project, url: str | None, key_name: str | None,
     sink = open_sink(url)
     lk, system, out, closure = prepare(project)
     key = keys.load(key_name)
-    res = PublishResult(sink.url, lk.env_id)
+    res = PublishResult(sink.url, lk.env_id_for(system))
     missing = sorted(sink.missing(sorted(closure)), key=lambda p: -closure[p].nar_size)
     res.skipped = len(closure) - len(missing)
     if on_plan:
@@ -181,7 +187,7 @@ def publish(project: Project, url: str | None, key_name: str | None,
         info.sigs = [key.sign(info.fingerprint())]
         sink.put_narinfo(p, info)
         res.uploaded.append(p)
-    sink.put_manifest(lk.env_id, manifest(lk, system, out, closure, key))
+    sink.put_manifest(lk.env_id_for(system), manifest(lk, system, out, closure, key))
     sink.finish()
     res.seconds = time.perf_counter() - t0
     return res

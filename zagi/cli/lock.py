@@ -43,10 +43,13 @@ def lock(
     with BuildProgress(console(stderr=True), "Locking env...") as bar:
         res = use.lock(proj, systems, nix.Options(), bar)
     pk = res.lock.packages
+    for note in res.notes:
+        console(stderr=True).print(f"note: {note}", markup=False, highlight=False)
     if json:
         emit_json({"env_id": res.lock.env_id, "changed": res.changed,
                    "packages": {n: p.to_json() for n, p in pk.items()},
-                   "systems": {k: v.out for k, v in res.lock.systems.items()}})
+                   "systems": {k: v.out for k, v in res.lock.systems.items()},
+                   "notes": res.notes})
         return
     con = console()
     for name, p in pk.items():

@@ -70,13 +70,48 @@ ACTIVATION_FILES = ("activate.sh", "deactivate.sh", "export.sh",
 _ID_FIELDS = ("lock_version", "spec_hash", "nixpkgs", "packages", "env")
 
 
-def this_system() -> str:
-    """This machine's Nix system string (x86_64-linux), without asking Nix (~50 ms)."""
+def platform_guess() -> str:
+    """The Nix system string Python's view of the machine suggests. Wrong where Nix and
+    Python disagree (an x86_64 Python under Rosetta, `system = ` in nix.conf): Nix's own
+    answer (drivers/nix.py current_system) is cached in `nix_system_file()`."""
     import platform
 
     machine = platform.machine().lower()
     arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
     return f"{arch}-{platform.system().lower()}"
+
+
+def nix_system_file() -> Path:
+    return zagi_home() / "nix-system"
+
+
+def nix_conf_key() -> str:
+    """What Nix's `system` setting depends on: the nix.conf files and NIX_CONFIG."""
+    parts = []
+    for conf in (Path(os.environ.get("NIX_CONF_DIR") or "/etc/nix") / "nix.conf",
+                 Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+                 / "nix" / "nix.conf"):
+        try:
+            parts.append(f"{conf}@{conf.stat().st_mtime_ns}")
+        except OSError:
+            parts.append(f"{conf}@-")
+    parts.append(hashlib.sha256(os.environ.get("NIX_CONFIG", "").encode()).hexdigest()[:12])
+    return " ".join(parts)
+
+
+def cached_system() -> str | None:
+    """Nix's system as last asked, if nothing it depends on changed since."""
+    try:
+        system, _, key = nix_system_file().read_text().partition("\n")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return system if system and key.strip() == nix_conf_key() else None
+
+
+def this_system() -> str:
+    """This machine's Nix system string (x86_64-linux), without starting Nix: the cached
+    answer, else the guess (stdlib-only callers; the rest use nix.current_system())."""
+    return cached_system() or platform_guess()
 
 
 def env_id_of(raw: bytes, system: str | None = None) -> str:
@@ -271,6 +306,17 @@ def roots_dir() -> Path:
 
 def root_path(env_id: str) -> Path:
     return roots_dir() / env_id
+
+
+def source_root(env_id: str, n: int) -> Path:
+    """The GC root of the env's n-th package-set source (a nixpkgs tree), so a weekly
+    `nix-collect-garbage` does not make the next lock download it again."""
+    return roots_dir() / f"{env_id}.src{n}"
+
+
+def roots_of(env_id: str) -> list[Path]:
+    """Every GC root zagi holds for an env (its output, its sources)."""
+    return [root_path(env_id), *sorted(roots_dir().glob(f"{env_id}.src*"))]
 
 
 def envs_dir() -> Path:

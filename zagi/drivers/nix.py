@@ -50,6 +50,7 @@ __all__ = [
     "current_system",
     "deriver",
     "eval_json",
+    "fixed_output_path",
     "hash_path",
     "instantiate",
     "is_valid",
@@ -101,11 +102,47 @@ def available() -> bool:
     return proc.which("nix-instantiate") is not None and proc.which("nix-store") is not None
 
 
-def current_system() -> str:
-    """This machine's Nix system string, without asking Nix (it costs ~50 ms)."""
-    from zagi.core.layout import this_system
+def _guess_is_nixs() -> bool:
+    """On Linux, Nix builds for the kernel's machine unless its config says otherwise:
+    when no nix.conf (nor NIX_CONFIG) mentions `system` or includes another file, the
+    guess is Nix's answer, and the first clone on a machine skips asking (~50 ms). On
+    macOS (Rosetta: an x86_64 Python, an aarch64 Nix) Nix is always asked."""
+    import os
+    import sys
 
-    return this_system()
+    if not sys.platform.startswith("linux"):
+        return False
+    texts = [os.environ.get("NIX_CONFIG", "")]
+    for conf in (Path(os.environ.get("NIX_CONF_DIR") or "/etc/nix") / "nix.conf",
+                 Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config")
+                 / "nix" / "nix.conf"):
+        try:
+            texts.append(conf.read_text(errors="replace")[:1 << 20])
+        except OSError:
+            continue
+    return not any(re.search(r"^\s*(system\s*=|!?include\s)", t, re.M) for t in texts)
+
+
+def current_system() -> str:
+    """The system Nix builds for here (`system` in Nix's config): asked once (~50 ms),
+    then cached under $ZAGI_HOME until nix.conf or NIX_CONFIG changes."""
+    from zagi.core import layout
+
+    cached = layout.cached_system()
+    if cached is not None:
+        return cached
+    if _guess_is_nixs():
+        system = layout.platform_guess()
+    else:
+        system = show_config().get("system") or layout.platform_guess()
+    try:
+        from zagi.core.fsutil import atomic_write
+
+        layout.nix_system_file().parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(layout.nix_system_file(), f"{system}\n{layout.nix_conf_key()}\n")
+    except (OSError, ZagiError):
+        pass  # a read-only ZAGI_HOME: ask again next time
+    return system
 
 
 # The systems nixpkgs builds for that a project might name (Nix's own spelling).
@@ -472,3 +509,20 @@ def substitute(path: str, on_event: Event | None = None) -> bool:
 
     _require()
     return proc.stream(["nix-store", "--realise", path], line, timeout=BUILD_TIMEOUT).ok
+
+
+def fixed_output_path(sha256_nix32: str, name: str = "source") -> str:
+    """The store path of a tree fetched with that (recursive, sha256) hash, as
+    fetchTarball names it: computed, not asked (one Nix process per source is ~30 ms).
+    Nix's makeFixedOutputPath: makeStorePath("source", hash, name)."""
+    import hashlib
+
+    from zagi.formats.nar import nix32, nix32_decode
+
+    digest = nix32_decode(sha256_nix32.removeprefix("sha256:"))
+    fingerprint = f"source:sha256:{digest.hex()}:/nix/store:{name}".encode()
+    full = hashlib.sha256(fingerprint).digest()
+    folded = bytearray(20)
+    for i, byte in enumerate(full):  # Nix's compressHash: XOR-fold to 160 bits
+        folded[i % 20] ^= byte
+    return f"/nix/store/{nix32(bytes(folded))}-{name}"

@@ -68,9 +68,9 @@ def gc(older_than: float, dry_run: bool, run_store_gc: bool) -> GcResult:
     keep = [e for e in envs if e not in old]
     if not dry_run:
         for e in old:
-            root = layout.root_path(e.env_id)
-            if root.is_symlink():
-                root.unlink()  # Nix's own root in gcroots/auto now dangles and is ignored
+            for root in layout.roots_of(e.env_id):
+                if root.is_symlink():
+                    root.unlink()  # Nix's own root in gcroots/auto now dangles: ignored
             shutil.rmtree(layout.env_dir(e.env_id), ignore_errors=True)
     output = nix.collect_garbage(dry_run=dry_run) if run_store_gc else None
     return GcResult(old, keep, output)

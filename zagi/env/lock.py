@@ -177,11 +177,46 @@ def evaluate(lk: Lock, cat: Catalog, system: str, opts: nix.Options) -> tuple[st
                                opts.restricted(search, uris))
 
 
+def outputs(lk: Lock, cat: Catalog, system: str, opts: nix.Options) -> list[str]:
+    """The store paths the env links on `system` (its packages' installed outputs),
+    evaluated, not built, under the same restrictions as the env itself."""
+    data = nix_data(lk, cat)
+    with tempfile.TemporaryDirectory(prefix="zagi-gen-") as tmp:
+        data_file = Path(tmp) / "env.json"
+        data_file.write_text(json.dumps(data, sort_keys=True))
+        local = [str(Path(s["path"]).parent) for s in data["nixpkgs"].values() if "path" in s]
+        uris = [s["url"] for s in data["nixpkgs"].values() if "url" in s]
+        found = nix.eval_json(template(), {"data": str(data_file)},
+                              {"system": system, "part": "outputs"},
+                              opts.restricted([str(template().parent), tmp,
+                                               *dict.fromkeys(local)], uris))
+    if not isinstance(found, list) or not all(isinstance(p, str) for p in found):
+        raise BadInput("the env template returned something other than store paths")
+    return sorted(set(found))
+
+
+def _elsewhere(lk: Lock, cat: Catalog, system: str, out: str, opts: nix.Options,
+               notes: list[str]) -> SystemLock:
+    """Another system's entry, from the caches Nix uses: its packages' closure, `partial`
+    (the env itself is built where it is used); just `out` when no cache has them."""
+    from zagi.cache import upstream
+    from zagi.core.errors import ZagiError
+
+    try:
+        closure = upstream.closure(outputs(lk, cat, system, opts), nix.store_info())
+    except ZagiError as exc:
+        notes.append(f"{system}: recorded the output only, not its closure ({exc.message}); "
+                     f"a sync there will record it")
+        return SystemLock(out)
+    return SystemLock(out, closure, partial=True)
+
+
 @dataclass
 class LockResult:
     lock: Lock
     changed: bool
     built: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 def _sticky(new: dict[str, Package], old: Lock | None, cat: Catalog,
@@ -234,21 +269,23 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
         new = replace(new, systems=dict(old.systems))  # same env: keep systems locked elsewhere
     here = nix.current_system()
     built: list[str] = []
+    notes: list[str] = []
     for system in systems or [here]:
         drv, out = evaluate(new, cat, system, opts)
-        entry = SystemLock(out)
         if system == here:
             built, fetched = nix.would_build(drv, opts)
             progress.plan(len(built), len(fetched))
             nix.realise(drv, opts, on_event=progress.event)
             entry = SystemLock(out, tuple(nix.closure(out)))
-        elif (kept := new.system(system)) is not None and kept.out == out:
-            entry = kept  # keep a closure recorded where it was built
+        elif (kept := new.system(system)) is not None and kept.out == out and kept.closure:
+            entry = kept  # keep a closure recorded there (or read from the caches before)
+        else:
+            entry = _elsewhere(new, cat, system, out, opts, notes)
         new = new.with_system(system, entry)
     changed = old is None or old.canonical() != new.canonical()
     result = lockfile.write(project.lock, new) if changed else old
     assert result is not None
-    return LockResult(result, changed, built)
+    return LockResult(result, changed, built, notes)
 
 
 def relock_if_locked(root: Path) -> bool:

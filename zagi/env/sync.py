@@ -65,11 +65,14 @@ def _verify(lk: Lock, system: str, out: str) -> tuple[PathInfo, ...]:
                 f"the store has {got.nar_hash} ({got.nar_size} bytes); refusing to use it",
                 file=str(lk.path), hint="the lock was edited or the build is not reproducible; "
                                         "inspect with `git diff .zagi/env.lock`")
-    extra = sorted(set(have) - {r.path for r in locked})
+    # A partial entry (locked from another system) lists all but the env's own output.
+    allowed = {r.path for r in locked} | ({entry.out} if entry and entry.partial else set())
+    extra = sorted(set(have) - allowed)
     if extra:
         raise BadInput(f"the built env has paths the lock does not list: {extra[0]}",
                        file=str(lk.path), hint="run `zagi lock`")
-    return locked
+    return tuple(sorted(have.values(), key=lambda p: p.path)) if entry and entry.partial \
+        else locked
 
 
 def _install(project: Project, env_id: str, out: str, lk: Lock,
@@ -85,6 +88,19 @@ def _install(project: Project, env_id: str, out: str, lk: Lock,
     state.note_project(env_id, project.root)
     layout.roots_dir().mkdir(parents=True, exist_ok=True)
     nix.realise(out, opts, root=layout.root_path(env_id))
+
+
+def root_sources(lk: Lock, env_id: str, opts: nix.Options) -> int:
+    """GC-root the package-set trees an evaluation fetched (fetchTarball's `source`
+    paths), as nix-direnv does; the .drv files stay alive with the rooted output (Nix's
+    keep-derivations). How many were rooted."""
+    n = 0
+    for i, (_rev, src) in enumerate(sorted(lk.nixpkgs.items())):
+        path = nix.fixed_output_path(src.sha256) if src.url else None
+        if path is not None and nix.is_valid(path):
+            nix.realise(path, opts, root=layout.source_root(env_id, i))
+            n += 1
+    return n
 
 
 def _mount(project: Project, env_id: str, out: str) -> None:
@@ -191,10 +207,10 @@ def _record_system(project: Project, lk: Lock, system: str, out: str,
                    closure: tuple[PathInfo, ...]) -> Lock:
     """First build on this system: add its closure to the lock, keeping the user's trust
     (only zagi's own bookkeeping changed, not what the env is)."""
-    was_allowed = trust.is_allowed(project.root, lk.env_id)
+    was_allowed = trust.is_allowed(project.root, lk.env_id_for(system))
     lk = lockfile.write(project.lock, lk.with_system(system, SystemLock(out, closure)))
     if was_allowed:
-        trust.allow_id(project.root, lk.env_id)
+        trust.allow_id(project.root, lk.env_id_for(system))
     return lk
 
 
@@ -210,7 +226,8 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
         relocked = pre_built is not None
         pre_built = pre_built or []
         lk = lockfile.read(project.lock)
-        env_id, system = lk.env_id, nix.current_system()
+        system = nix.current_system()
+        env_id = lk.env_id_for(system)
         entry = lk.system(system)
         if entry and layout.realized_out(env_id) == entry.out \
                 and state.read_activation(env_id, entry.out) is not None:
@@ -218,7 +235,7 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             state.touch_last_used(env_id)
             return SyncResult(env_id, entry.out, not relocked, relocked, pre_built,
                               ms=(time.perf_counter() - t0) * 1000)
-        if entry and entry.closure and not verify and \
+        if entry and entry.closure and not entry.partial and not verify and \
                 (got := _download(env_id, entry, caches, progress, notes)) is not None:
             # Every path copied just now from narinfos that say what the lock says (Nix
             # checks each NAR against its narinfo): the store holds the lock's closure.
@@ -244,8 +261,9 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
         closure = _verify(lk, system, out)
         if entry is None and not frozen:
             lk = _record_system(project, lk, system, out, closure)
-            env_id = lk.env_id
+            env_id = lk.env_id_for(system)
         _install(project, env_id, out, lk, opts, closure)
+        root_sources(lk, env_id, opts)
         _mount(project, env_id, out)
         return SyncResult(env_id, out, False, relocked, pre_built + built, fetched,
                           (time.perf_counter() - t0) * 1000, None, notes.items)

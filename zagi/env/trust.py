@@ -22,7 +22,9 @@ def lock_env_id(project: Project) -> str:
     if not project.lock.exists() and not project.lock.is_symlink():
         raise NotLocked("this project has no env.lock yet",
                         hint="run `zagi sync` (or `zagi lock`), then `zagi allow`")
-    return layout.env_id_of(read_bounded(project.lock, MAX_LOCK_BYTES))
+    from zagi.drivers import nix  # the system as Nix says (cached), as sync computes ids
+
+    return layout.env_id_of(read_bounded(project.lock, MAX_LOCK_BYTES), nix.current_system())
 
 
 def synced_env_id(project: Project) -> str | None:

@@ -71,16 +71,21 @@ class Package:
 
 @dataclass(frozen=True)
 class SystemLock:
-    """The env's output on one system; the closure where it was built (None: only
-    evaluated there)."""
+    """The env's output on one system and its closure: every path, where it was built;
+    with `partial`, every path but `out` itself, read from the narinfos of the caches
+    Nix uses (locked from another system, never built there). No closure: evaluated
+    only, its packages in no cache Nix uses."""
 
     out: str
     closure: tuple[PathInfo, ...] | None = None
+    partial: bool = False
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"out": self.out}
         if self.closure is not None:
             out["closure"] = [p.to_json() for p in self.closure]
+        if self.partial:
+            out["partial"] = True
         return out
 
 
@@ -235,15 +240,18 @@ def _package(r: _Reader, v: Any, where: str, nixpkgs: dict[str, Source]) -> Pack
 
 def _system(r: _Reader, v: Any, where: str) -> SystemLock:
     d = r.obj(v, where)
-    r.keys(d, where, {"out"}, {"closure"})
+    r.keys(d, where, {"out"}, {"closure", "partial"})
     out = r.text(d["out"], f"{where}.out", _STORE)
+    partial = d.get("partial", False)
+    if not isinstance(partial, bool) or (partial and "closure" not in d):
+        raise r.bad(f"{where}.partial", "true beside a closure, or absent")
     if "closure" not in d:
         return SystemLock(out)
     items = d["closure"]
     if not isinstance(items, list):
         raise r.bad(f"{where}.closure", "a list")
     return SystemLock(out, tuple(_path_info(r, p, f"{where}.closure[{i}]")
-                                 for i, p in enumerate(items)))
+                                 for i, p in enumerate(items)), partial)
 
 
 def _path_info(r: _Reader, v: Any, where: str) -> PathInfo:
