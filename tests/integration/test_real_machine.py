@@ -173,3 +173,20 @@ def test_a_lock_for_another_platform_is_read_from_the_caches_not_built(
                if not p.endswith("-bootstrap-busybox"))
     assert b.run(str(work / ".zagi" / "env" / "bin" / "node"), "--version").out.strip() == \
         "v20.12.2"
+
+    # ...and what b built there, published, is a download for the next machine of that
+    # platform: the env output has no hash in the lock, so its narinfo must be signed
+    # by a trusted key and stay inside the locked closure.
+    pub = b.zagi("keys", "generate", "i686-team-1").out.strip()
+    cache = b.mkdir(b.dir / "cache")
+    b.zagi("publish", "--to", f"file://{cache}", cwd=work)
+    c: Machine = machines("c", nix_conf=f"system = {OTHER_SYSTEM}\n"
+                                        f"extra-trusted-public-keys = {pub}\n")
+    there = c.mkdir(c.dir / "repo")
+    c.run("cp", "-r", f"{repo}/.zagi", f"{there}/")
+    c.run("rm", "-f", f"{there}/.zagi/env", f"{there}/.zagi/.synced")
+    data = c.zagi("sync", "--frozen", "--json", "--cache", f"file://{cache}", "--trust", pub,
+                  cwd=there).json()
+    assert data["built"] == [] and data["source"] == f"file://{cache}", data
+    assert other["out"] in data["fetched"]
+    assert (there / ".zagi" / "env.lock").read_bytes() == after

@@ -91,21 +91,23 @@ class Offer:
 
 
 def find(env_id: str, closure: tuple[PathInfo, ...], cfg: CacheConfig,
-         say: list[str]) -> Offer | None:
+         say: list[str], unpinned: str | None = None) -> Offer | None:
     """The first cache that has the env, signed by a trusted key, and whose narinfos
     agree with the lock (NarHash, NarSize, references inside the closure): checked here,
-    before anything is fetched, so a cache that disagrees is refused with the path."""
+    before anything is fetched, so a cache that disagrees is refused with the path.
+    `unpinned`: a path of the closure the lock has no hash for (the env output of a
+    partial entry): its narinfo must be signed and stay inside the closure."""
     for url in cfg.urls:
         try:
             cache = open_url(url)
             if cache.get(narinfo.manifest_key(env_id)) is None:
                 continue
-            signers, problems = _verify(cache, closure, cfg.public_keys)
+            signers, problems = _verify(cache, closure, cfg.public_keys, unpinned)
             if problems:
                 say.append(f"cache {url}: {problems[0]}" + (f" (+{len(problems) - 1} more)"
                                                             if len(problems) > 1 else ""))
                 continue
-            paths = [p.path for p in closure]
+            paths = [p.path for p in closure] + ([unpinned] if unpinned else [])
             if url.startswith("s3://"):
                 return Offer(mirror(cache, env_id, paths), url, signers)
             return Offer(url, url, signers)
@@ -114,11 +116,15 @@ def find(env_id: str, closure: tuple[PathInfo, ...], cfg: CacheConfig,
     return None
 
 
-def _verify(cache: Readable, closure: tuple[PathInfo, ...],
-            trusted: list[str]) -> tuple[frozenset[str], list[str]]:
+def _verify(cache: Readable, closure: tuple[PathInfo, ...], trusted: list[str],
+            unpinned: str | None = None) -> tuple[frozenset[str], list[str]]:
     """Every closure path has a narinfo signed by a trusted key that says what the lock
     says: (the keys that signed, messages for the paths that fail)."""
     inside = {narinfo.base_name(p.path) for p in closure}
+    records = list(closure)
+    if unpinned:
+        inside.add(narinfo.base_name(unpinned))
+        records.append(PathInfo(unpinned, "", -1))  # no hash to compare: signature only
 
     def one(rec: PathInfo) -> tuple[str | None, str | None]:
         path = rec.path
@@ -134,7 +140,7 @@ def _verify(cache: Readable, closure: tuple[PathInfo, ...],
             signers = ", ".join(s.split(":", 1)[0] for s in info.sigs) or "nobody"
             return None, (f"{path} is signed by {signers}, not by a trusted key "
                           f"({', '.join(k.split(':', 1)[0] for k in trusted) or 'none configured'})")
-        if (info.nar_hash, info.nar_size) != (rec.nar_hash, rec.nar_size):
+        if rec.nar_size >= 0 and (info.nar_hash, info.nar_size) != (rec.nar_hash, rec.nar_size):
             return None, (f"{path}: the cache has {info.nar_hash} ({info.nar_size} bytes), the "
                           f"lock {rec.nar_hash} ({rec.nar_size} bytes)")
         if outside := sorted(set(info.references) - inside):
@@ -142,7 +148,7 @@ def _verify(cache: Readable, closure: tuple[PathInfo, ...],
         return signer, None
 
     with ThreadPoolExecutor(FETCHERS) as pool:
-        results = list(pool.map(one, closure))
+        results = list(pool.map(one, records))
     return frozenset(s for s, _ in results if s), [m for _, m in results if m]
 
 

@@ -25,11 +25,17 @@ def hook(
     from zagi.env import hook as use
 
     if install:
+        old = use.bash_too_old() if shell == "bash" else None
         rc, added = use.install(shell)
+        warning = (f"bash {old} is too old for the hook (it needs 4.3; macOS ships 3.2): it "
+                   "will say so at each start and stay off; use zsh, or brew install bash"
+                   if old else None)
         if json:
-            emit_json({"shell": shell, "rc_file": str(rc), "added": added})
+            emit_json({"shell": shell, "rc_file": str(rc), "added": added, "warning": warning})
         else:
             typer.echo(f"{'added the zagi hook to' if added else 'already in'} {rc}", err=True)
+            if warning:
+                typer.echo(f"warning: {warning}", err=True)
         return
     script = use.hook(shell)
     if json:

@@ -28,6 +28,23 @@ def hook(shell: str) -> str:
     return shellhooks.render(shell, layout.zagi_home(), executable())
 
 
+MIN_BASH = (4, 3)  # namerefs (`local -n`)
+
+
+def bash_too_old() -> str | None:
+    """The `bash` on PATH when it is older than the hook needs (macOS ships 3.2), else None."""
+    from zagi.core import proc
+
+    if proc.which("bash") is None:
+        return None
+    res = proc.run(["bash", "-c", 'echo "${BASH_VERSINFO[0]} ${BASH_VERSINFO[1]} $BASH_VERSION"'],
+                   timeout=10)
+    parts = res.stdout.split()
+    if not res.ok or len(parts) < 3 or not (parts[0].isdigit() and parts[1].isdigit()):
+        return None
+    return parts[2] if (int(parts[0]), int(parts[1])) < MIN_BASH else None
+
+
 def install(shell: str) -> tuple[Path, bool]:
     """Add the hook to the shell's rc file (direnv: the use_zagi function). Idempotent."""
     if shell not in shellhooks.SHELLS:

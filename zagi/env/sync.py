@@ -142,7 +142,8 @@ def _download(env_id: str, entry: SystemLock, caches: CacheConfig | None,
     offer: cache_mod.Offer | None = None
     found: list[str] = []
     if caches:
-        offer = cache_mod.find(env_id, entry.closure or (), caches, found)
+        offer = cache_mod.find(env_id, entry.closure or (), caches, found,
+                               unpinned=entry.out if entry.partial else None)
         for text in found:
             notes.add(text)
         if offer is None and (hint := cache_mod.suggestion(caches)):
@@ -235,12 +236,13 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             state.touch_last_used(env_id)
             return SyncResult(env_id, entry.out, not relocked, relocked, pre_built,
                               ms=(time.perf_counter() - t0) * 1000)
-        if entry and entry.closure and not entry.partial and not verify and \
+        if entry and entry.closure and not verify and \
                 (got := _download(env_id, entry, caches, progress, notes)) is not None:
             # Every path copied just now from narinfos that say what the lock says (Nix
             # checks each NAR against its narinfo): the store holds the lock's closure.
             # Anything that was here before is asked of Nix, as after a build.
-            copied = got[1] is not None and set(got[0]) == {r.path for r in entry.closure}
+            copied = got[1] is not None and not entry.partial and \
+                set(got[0]) == {r.path for r in entry.closure}
             closure = entry.closure if copied else _verify(lk, system, entry.out)
             _install(project, env_id, entry.out, lk, opts, closure)
             _mount(project, env_id, entry.out)
