@@ -2,7 +2,7 @@
 # the JSON file nixgen writes (no Nix code is generated). Shape of `data`:
 #   { name; nixpkgs = { <id> = { path = "/abs"; } or { url; sha256; }; };
 #     packages = [ { nixpkgs = <id>; attr = [ "a" "b" ]; } ];
-#     buildEnv = <id>; extraOutputs = [ "dev" "man" ]; }
+#     buildEnv = <id>; extraOutputs = [ "dev" "man" ]; config = { allowUnfree?; ... }; }
 # With part = "outputs": instead of the env, the store paths it links (each package's
 # outputs buildEnv installs), so a lock for another system can read their closure from
 # the narinfos of the caches Nix uses without building anything.
@@ -11,9 +11,11 @@ let
   spec = builtins.fromJSON (builtins.readFile data);
   source = r: if r ? path then /. + r.path
               else builtins.fetchTarball { inherit (r) url sha256; };
-  # Explicit config and no overlays: nixpkgs would otherwise read the user's
+  # Explicit config (only what env.toml's [nix] asks: allowUnfree,
+  # permittedInsecurePackages) and no overlays: nixpkgs would otherwise read the user's
   # ~/.config/nixpkgs (config.nix, overlays), and the same lock would give other outputs.
-  sets = builtins.mapAttrs (id: r: import (source r) { inherit system; config = { }; overlays = [ ]; })
+  config = spec.config or { };
+  sets = builtins.mapAttrs (id: r: import (source r) { inherit system config; overlays = [ ]; })
     spec.nixpkgs;
   pick = p: builtins.foldl' (s: a: builtins.getAttr a s) (builtins.getAttr p.nixpkgs sets) p.attr;
   paths = map pick spec.packages;

@@ -42,3 +42,20 @@ def test_a_users_overlay_does_not_change_the_env(tmp_path: Path, zenv: dict[str,
     assert out(other) == out(plain)
     assert tool_output(other, "node", "--version") == "v20.12.2"
     assert os.readlink(other / ".zagi" / "env") == out(plain)
+
+
+def test_unfree_packages_only_as_env_toml_asks(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    """nixpkgs refuses an unfree package unless config.allowUnfree; zagi passes that only
+    from env.toml's [nix] (never the user's config.nix), and says which line lifts it."""
+    p = make_project(tmp_path / "p", '[tools]\nterraform = { attr = "terraform" }\n')
+    refused = z("lock", "--json", cwd=p, check=False)
+    assert refused.code != 0
+    err = refused.json()
+    assert "unfree license" in err["error"] and "allow_unfree = true" in err["hint"]
+    assert not (p / ".zagi" / "env.lock").exists()
+    (p / ".zagi" / "env.toml").write_text('[tools]\nterraform = { attr = "terraform" }\n'
+                                          "[nix]\nallow_unfree = true\n")
+    z("sync", cwd=p)
+    lock = json.loads((p / ".zagi" / "env.lock").read_text())
+    assert lock["nixpkgs_config"] == {"allowUnfree": True}
+    assert tool_output(p, "terraform", "--version") == "Terraform v1.9.5"

@@ -120,3 +120,21 @@ def test_the_locks_env_is_checked_again_at_read(tmp_path: Path, name: str) -> No
     p.write_text(json.dumps(data))
     with pytest.raises(BadInput, match=f"env.{name}"):
         lock.read(p)
+
+
+def test_a_lock_may_carry_only_the_nixpkgs_config_env_toml_can_ask_for(tmp_path: Path) -> None:
+    """nixpkgs' config can hold Nix code (packageOverrides); a lock names two settings."""
+
+
+    base = {"lock_version": 1, "spec_hash": "sha256:x", "nixpkgs": {}, "packages": {},
+            "systems": {}}
+    good = tmp_path / "good.lock"
+    good.write_text(json.dumps({**base, "nixpkgs_config": {"allowUnfree": True}}))
+    assert lock.read(good).nixpkgs_config == {"allowUnfree": True}
+    for bad in ({"packageOverrides": "pkgs: {}"}, {"allowUnfree": "yes"},
+                {"permittedInsecurePackages": "openssl-1.1.1w"}):
+        path = tmp_path / "bad.lock"
+        path.write_text(json.dumps({**base, "nixpkgs_config": bad}))
+        with pytest.raises(BadInput) as err:
+            lock.read(path)
+        assert "nixpkgs_config" in err.value.message

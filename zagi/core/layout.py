@@ -67,7 +67,7 @@ ACTIVATION_FILES = ("activate.sh", "deactivate.sh", "export.sh",
 # output on one system. Not the other systems (adding a platform to the lock changes no
 # existing id, so no cache manifest is orphaned and no one is asked to re-allow), not
 # the closure listing (the output path names it), not `spec_digest` (a comment edit).
-_ID_FIELDS = ("lock_version", "spec_hash", "nixpkgs", "packages", "env")
+_ID_FIELDS = ("lock_version", "spec_hash", "nixpkgs", "packages", "env", "nixpkgs_config")
 
 
 def platform_guess() -> str:

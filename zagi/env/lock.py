@@ -152,6 +152,7 @@ def nix_data(lk: Lock, cat: Catalog) -> dict[str, Any]:
                      for _, p in sorted(lk.packages.items())],
         "buildEnv": newest,
         "extraOutputs": EXTRA_OUTPUTS,
+        "config": dict(lk.nixpkgs_config),
     }
 
 
@@ -173,8 +174,24 @@ def evaluate(lk: Lock, cat: Catalog, system: str, opts: nix.Options) -> tuple[st
         local = [str(Path(s["path"]).parent) for s in data["nixpkgs"].values() if "path" in s]
         search = [str(template().parent), tmp, *dict.fromkeys(local)]
         uris = [s["url"] for s in data["nixpkgs"].values() if "url" in s]
-        return nix.instantiate(template(), {"data": str(data_file)}, {"system": system},
-                               opts.restricted(search, uris))
+        try:
+            return nix.instantiate(template(), {"data": str(data_file)}, {"system": system},
+                                   opts.restricted(search, uris))
+        except nix.NixEvalError as exc:
+            raise _explained(exc) from None
+
+
+def _explained(exc: nix.NixEvalError) -> nix.NixEvalError:
+    """nixpkgs' refusals, with the env.toml line that lifts them."""
+    tail = exc.log_tail or ""
+    if "unfree license" in tail:
+        exc.message = "a package has an unfree license, and nixpkgs refuses to evaluate it"
+        exc.hint = "if you accept its licence: [nix] allow_unfree = true in .zagi/env.toml"
+    elif "marked as insecure" in tail:
+        exc.message = "a package is marked as insecure, and nixpkgs refuses to evaluate it"
+        exc.hint = ('to use it anyway: [nix] permitted_insecure = ["<name-version>"] in '
+                    ".zagi/env.toml (the name is in the error above)")
+    return exc
 
 
 def outputs(lk: Lock, cat: Catalog, system: str, opts: nix.Options) -> list[str]:
@@ -263,6 +280,7 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
         env=dict(sorted(s.env.items())),
         systems={},
         spec_digest=digest,
+        nixpkgs_config=s.nix.nixpkgs_config() if s.nix else {},
     )
     new = _check_hatches(new, cat, opts)
     if old and old.same_env(new):

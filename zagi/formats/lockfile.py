@@ -101,6 +101,8 @@ class Lock:
     # sha256 of the env.toml bytes locked: equal means "in step" without parsing env.toml
     # (pydantic costs ~150 ms on every clone); unequal means "compare spec_hash".
     spec_digest: str | None = None
+    # nixpkgs' `config` as env.toml's [nix] asks (allowUnfree, permittedInsecurePackages)
+    nixpkgs_config: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -111,6 +113,7 @@ class Lock:
             "env": dict(self.env),
             "systems": {k: v.to_json() for k, v in self.systems.items()},
             **({"spec_digest": self.spec_digest} if self.spec_digest else {}),
+            **({"nixpkgs_config": dict(self.nixpkgs_config)} if self.nixpkgs_config else {}),
         }
 
     def canonical(self) -> bytes:
@@ -129,8 +132,8 @@ class Lock:
 
     def same_env(self, other: Lock) -> bool:
         """Same request and resolution (systems aside): the same env, recorded elsewhere."""
-        return (self.spec_hash, self.nixpkgs, self.packages, self.env) == \
-               (other.spec_hash, other.nixpkgs, other.packages, other.env)
+        return (self.spec_hash, self.nixpkgs, self.packages, self.env, self.nixpkgs_config) == \
+               (other.spec_hash, other.nixpkgs, other.packages, other.env, other.nixpkgs_config)
 
     def with_system(self, system: str, entry: SystemLock) -> Lock:
         return replace(self, systems={**self.systems, system: entry})
@@ -203,7 +206,7 @@ def parse(data: Any, file: str, path: Path | None = None) -> Lock:
     if d.get("lock_version") != LOCK_VERSION:
         raise r.say(f"lock_version {d.get('lock_version')!r} is not {LOCK_VERSION}")
     r.keys(d, "", {"lock_version", "spec_hash", "nixpkgs", "packages", "systems"},
-           {"env", "spec_digest"})
+           {"env", "spec_digest", "nixpkgs_config"})
     nixpkgs = {str(k): _source(r, v, f"nixpkgs.{k}") for k, v in r.obj(d["nixpkgs"], "nixpkgs").items()}
     packages = {str(k): _package(r, v, f"packages.{k}", nixpkgs)
                 for k, v in r.obj(d["packages"], "packages").items()}
@@ -214,7 +217,27 @@ def parse(data: Any, file: str, path: Path | None = None) -> Lock:
     systems = {str(k): _system(r, v, f"systems.{k}") for k, v in r.obj(d["systems"], "systems").items()}
     digest = r.text(d["spec_digest"], "spec_digest") if "spec_digest" in d else None
     return Lock(r.text(d["spec_hash"], "spec_hash"), nixpkgs, packages, env, systems, path=path,
-                spec_digest=digest)
+                spec_digest=digest, nixpkgs_config=_config(r, d.get("nixpkgs_config", {})))
+
+
+def _config(r: _Reader, v: Any) -> dict[str, Any]:
+    """Only the two settings env.toml can ask for, with their types: nothing else of
+    nixpkgs' config (which can hold Nix code, e.g. packageOverrides) comes from a lock."""
+    d = r.obj(v, "nixpkgs_config")
+    r.keys(d, "nixpkgs_config", set(), {"allowUnfree", "permittedInsecurePackages"})
+    out: dict[str, Any] = {}
+    if "allowUnfree" in d:
+        if d["allowUnfree"] is not True:
+            raise r.bad("nixpkgs_config.allowUnfree", "true (or absent)")
+        out["allowUnfree"] = True
+    if "permittedInsecurePackages" in d:
+        names = d["permittedInsecurePackages"]
+        if not isinstance(names, list) or not names:
+            raise r.bad("nixpkgs_config.permittedInsecurePackages", "a non-empty list")
+        out["permittedInsecurePackages"] = [
+            r.text(n, f"nixpkgs_config.permittedInsecurePackages[{i}]")
+            for i, n in enumerate(names)]
+    return out
 
 
 def _source(r: _Reader, v: Any, where: str) -> Source:

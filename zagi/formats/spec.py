@@ -31,6 +31,7 @@ SCHEMA_VERSION = 1
 MAX_SPEC_BYTES = 1 << 20
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.+-]*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_PKG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 # Variables that would let a repository run code in your shell or every process you
 # start (or that zagi itself manages), so [env] may not set them.
 
@@ -39,7 +40,7 @@ KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
     (): ("schema", "project", "tools", "system", "services", "env", "nix"),
     ("project",): ("name",),
     ("system",): ("packages",),
-    ("nix",): ("nixpkgs", "flake", "shell"),
+    ("nix",): ("nixpkgs", "flake", "shell", "allow_unfree", "permitted_insecure"),
     ("tools", "*"): ("version", "attr", "nixpkgs", "components", "targets", "extensions"),
 }
 
@@ -97,6 +98,26 @@ class NixSpec(_Strict):
     nixpkgs: str | None = None  # pin override: a nixpkgs revision
     flake: str | None = None  # "." = use the repo's own flake.nix devShell
     shell: str | None = None  # a shell.nix / default.nix to use as the env
+    # nixpkgs' config, only as the project asks (never the user's ~/.config/nixpkgs)
+    allow_unfree: bool = False
+    permitted_insecure: list[str] = Field(default_factory=list)  # e.g. "openssl-1.1.1w"
+
+    @field_validator("permitted_insecure")
+    @classmethod
+    def _insecure(cls, v: list[str]) -> list[str]:
+        for name in v:
+            if not _PKG_NAME.match(name):
+                raise ValueError(f"{name!r}: expected a package name-version like openssl-1.1.1w")
+        return v
+
+    def nixpkgs_config(self) -> dict[str, object]:
+        """What the lock records and the template passes as nixpkgs' `config`."""
+        out: dict[str, object] = {}
+        if self.allow_unfree:
+            out["allowUnfree"] = True
+        if self.permitted_insecure:
+            out["permittedInsecurePackages"] = sorted(set(self.permitted_insecure))
+        return out
 
 
 class EnvSpec(_Strict):
