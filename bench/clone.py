@@ -86,7 +86,9 @@ def main() -> int:
             assert out["built"] == [], "a cached clone must build nothing"
             assert len(out["fetched"]) == len(closure), "a cached clone fetches the closure"
             shutil.rmtree(t / f"user{i}" / "roots", ignore_errors=True)
-            delete_closure(closure)
+            if not delete_closure(closure):
+                print("error: could not delete the closure for the baseline", file=sys.stderr)
+                return 1
             t0 = time.perf_counter()
             run(*NIX, "copy", "--from", cache_url, entry["out"], "--option",
                 "extra-trusted-public-keys", pub, cwd=t)
