@@ -58,3 +58,9 @@ def test_clone_bench_reports_resolution_minus_git() -> None:
     require("git")
     out = bench("bench/clone.py", "--runs", "1")
     assert "of which git clone" in out and "0 built" in out
+
+
+def test_log_bench_prints_time_and_ratio_to_git() -> None:
+    require("git")
+    out = bench("bench/log.py", "--commits", "400", "--runs", "1")
+    assert "zagi log -n 100:" in out and "zagi = " in out and "5 commits with an env change" in out

@@ -25,6 +25,7 @@ LEVELS: list[tuple[str, ...]] = [
     ("zagi.project",),                               # find, init, edit
     ("zagi.secrets", "zagi.cache"),                  # use-cases on the project
     ("zagi.env",),                                   # lock, sync, trust, run, agent...
+    ("zagi.history",),                               # log, diff, checkout, git hooks, ops
     ("mirror",),                                     # clones, locks and publishes
     ("zagi.cli",),                                   # presentation only
     ("zagi.__main__",),                              # the console script

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from zagi.cli.options import Json, Verbose
+from zagi.cli.options import Json, ProjectDir, Verbose
 
 
 def hook(
-    shell: Annotated[str, typer.Argument(help="bash, zsh, fish or direnv.")],
+    shell: Annotated[str, typer.Argument(help="bash, zsh, fish, direnv, or git (the hooks "
+                                              "that make checkout/pull/rebase sync).")],
     install: Annotated[bool, typer.Option("--install", help="Add it to the shell's rc file "
-                                                            "(direnv: direnvrc).")] = False,
+                                                            "(direnv: direnvrc; git: the "
+                                                            "repository's hooks).")] = False,
+    project: ProjectDir = Path(),
     json: Json = False,
     verbose: Verbose = False,
 ) -> None:
@@ -24,6 +28,9 @@ def hook(
     from zagi.cli.output import emit_json
     from zagi.env import hook as use
 
+    if shell == "git":
+        _git_hooks(project, install, json)
+        return
     if install:
         old = use.bash_too_old() if shell == "bash" else None
         rc, added = use.install(shell)
@@ -42,3 +49,21 @@ def hook(
         emit_json({"shell": shell, "script": script})
     else:
         typer.echo(script, nl=False)
+
+
+def _git_hooks(project: Path, install: bool, as_json: bool) -> None:
+    """post-checkout, post-merge, post-rewrite: plain git carries the env too."""
+    from zagi import history
+    from zagi.cli.output import emit_json
+    from zagi.env import hook as use
+    from zagi.history import checkout
+
+    if not install:
+        typer.echo(checkout.hook_script(use.executable()), nl=False)
+        return
+    hooks, written = checkout.install_hooks(history.root_of(project), use.executable())
+    if as_json:
+        emit_json({"shell": "git", "hooks_dir": str(hooks), "written": written})
+    else:
+        typer.echo(f"{'wrote ' + ', '.join(written) if written else 'already installed'} "
+                   f"in {hooks}", err=True)

@@ -69,3 +69,22 @@ def _summary(result: InitResult, con: Console) -> None:
         con.print(f"[cyan]suggestion:[/] {escape(s)}", markup=True, highlight=False)
     if result.written:
         con.print(f"wrote {result.path}")
+        if _hooks_missing(result.path.parent.parent):
+            con.print("next: `zagi lock`, then `zagi hook git --install` so git checkout, pull "
+                      "and rebase keep the env in step", markup=False, highlight=False)
+
+
+def _hooks_missing(root: Path) -> bool:
+    """A git work tree without zagi's post-checkout hook (init offers it, never installs)."""
+    from zagi.core.errors import ZagiError
+    from zagi.drivers import git
+    from zagi.history.checkout import MARK
+
+    try:
+        hook = git.hooks_dir(root) / "post-checkout"
+    except ZagiError:
+        return False  # not a git repository
+    try:
+        return MARK not in hook.read_text(errors="replace")[:4096]
+    except OSError:
+        return True

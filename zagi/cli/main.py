@@ -9,6 +9,7 @@ progress.py). Exit codes: 0 ok, 1 failure, 2 bad input or usage (see docs/cli.md
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 import typer
@@ -47,11 +48,18 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "shell": ("shell", "shell", None), "watch": ("watch", "watch", None),
     "publish": ("publish", "publish", None), "clone": ("clone", "clone", None),
     "agent": ("agent", "agent", PASSTHROUGH), "doctor": ("doctor", "doctor", None),
+    "log": ("log", "log", None), "diff": ("diff", "diff", None),
+    "checkout": ("checkout", "checkout", None), "revert": ("revert", "revert", None),
+    "undo": ("undo", "undo", None), "commit": ("commit", "commit", None),
 }
-GROUPS = ("catalog", "secrets", "keys", "cache")
+GROUPS = ("catalog", "secrets", "keys", "cache", "op")
 ORDER = ("init", "add", "remove", "lock", "update", "sync", "envs", "gc", "catalog", "hook",
          "allow", "deny", "env", "run", "shell", "watch", "secrets", "keys", "publish", "clone",
-         "cache", "agent", "doctor")
+         "cache", "log", "diff", "checkout", "revert", "undo", "op", "commit", "agent", "doctor")
+# Commands that may change a project's .zagi/: each run is an operation in its log
+# (zagi/history/ops.py) when it did change something.
+RECORDED = frozenset({"init", "add", "remove", "update", "lock", "sync", "checkout", "revert",
+                      "secrets", "undo", "op"})
 
 
 def build(only: str | None = None) -> typer.Typer:
@@ -89,6 +97,30 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+def _recording(name: str | None, own: list[str]) -> contextlib.AbstractContextManager[None]:
+    """The operation-log recorder for a command that may change a project, else nothing."""
+    if name not in RECORDED:
+        return contextlib.nullcontext()
+    from pathlib import Path
+
+    from zagi.core.layout import find_root
+
+    start = Path(".")
+    for i, arg in enumerate(own):
+        if arg in ("-C", "--project") and i + 1 < len(own):
+            start = Path(own[i + 1])
+        elif arg.startswith("--project="):
+            start = Path(arg.partition("=")[2])
+    root = find_root(start) if start.is_dir() else None
+    if root is None and name == "init" and start.is_dir():
+        root = start.resolve()  # init makes the project: its "before" is no .zagi/
+    if root is None:
+        return contextlib.nullcontext()
+    from zagi.history import ops
+
+    return ops.recorded(root, own)
+
+
 def _command_of(argv: list[str]) -> str | None:
     """The command `argv` runs, when the parse cannot depend on the others; else None."""
     for arg in argv:
@@ -107,9 +139,11 @@ def run(argv: list[str]) -> int:
     # zagi's own options come before `--`; what follows belongs to the command it runs.
     own = argv[: argv.index("--")] if "--" in argv else argv
     as_json = "--json" in own
-    cmd = typer.main.get_command(build(_command_of(argv)))
+    name = _command_of(argv)
+    cmd = typer.main.get_command(build(name))
     try:
-        rv = cmd.main(args=argv, prog_name="zagi", standalone_mode=False)
+        with _recording(name, own):
+            rv = cmd.main(args=argv, prog_name="zagi", standalone_mode=False)
     except ZagiError as err:
         render_error(err, as_json)
         return err.exit_code

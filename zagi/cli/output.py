@@ -92,3 +92,25 @@ def render_internal(exc: BaseException, as_json: bool, verbose: bool) -> None:
         import traceback
 
         traceback.print_exception(exc, file=sys.stderr)
+
+
+def report_moved(moved: Any, as_json: bool, done: str) -> int:
+    """A checkout's or revert's outcome (zagi/history/checkout.py Moved); the exit code."""
+    from zagi.history import envdiff
+
+    if as_json:
+        emit_json(moved.to_json())
+        return 1 if moved.error is not None else 0
+    con = console()
+    con.print(done, markup=False, highlight=False)
+    for c in moved.changes:
+        con.print(f"  env: {envdiff.render(c)}", markup=False, highlight=False)
+    if moved.sync is not None:
+        print_sync(moved.sync)
+        if not moved.allowed:
+            con.print("this env is not allowed in this project yet: `zagi allow` to activate "
+                      "it in your shell", markup=False)
+    if moved.error is not None:
+        render_error(moved.error, False)
+        return 1
+    return 0

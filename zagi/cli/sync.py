@@ -17,6 +17,9 @@ def sync(
     verify: Annotated[bool, typer.Option(
         "--verify", help="Evaluate the env even when the lock says where to download it, and "
                          "refuse if the result differs from the lock.")] = False,
+    no_build: Annotated[bool, typer.Option(
+        "--no-build", help="Use only what is cached or downloadable; exit 1 naming what needs "
+                           "a build (the git hooks use this).")] = False,
     cache: Caches = None,
     trust: Trust = None,
     allow_source: AllowSource = None,
@@ -42,7 +45,7 @@ def sync(
         res = use.sync(proj, nix.Options(), frozen=frozen, progress=bar,
                        caches=reader.configured(proj, cache or [], trust or []),
                        allow_sources=allow_source or [], allow_unsandboxed=allow_unsandboxed,
-                       verify=verify)
+                       verify=verify, build=not no_build)
     res.ms = (time.perf_counter() - t0) * 1000
     if json:
         print_notes(res, bar.said)

@@ -25,6 +25,7 @@ above it sees a foreign exception or has to parse a string.
   ├── NotLocked               the project has no env.lock yet (a state, not bad input)
   ├── GitError                the git CLI failed; carries its last stderr line
   ├── ToolMissing             a program zagi needs is not on PATH
+  ├── NeedsBuild              `sync --no-build` (git hooks): the env is in no cache
   └── IsolationError          the kernel would not isolate `zagi agent`
 """
 
@@ -165,6 +166,11 @@ class GitError(ZagiError):
 @dataclass
 class ToolMissing(ZagiError):
     """A program zagi needs (nix, git) is not installed."""
+
+
+@dataclass
+class NeedsBuild(ZagiError):
+    """`sync --no-build` (the git hooks): the env is in no cache, so it would be built."""
 
 
 @dataclass

@@ -125,6 +125,22 @@ def stream(
     return Result(tuple(argv), code, out, "".join(err_lines))
 
 
+def call(argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None,
+         timeout: float | None = None, stdout_to_stderr: bool = False) -> int:
+    """Run argv with this terminal (stdin, stdout, stderr inherited; stdout sent to stderr
+    when zagi's own stdout carries a result) and `env` as its whole environment; its exit
+    status (128+N for a signal, as shells report it)."""
+    import subprocess
+
+    log.debug("call %s", argv[0])
+    try:
+        code = subprocess.run(list(argv), env=dict(env), cwd=cwd, timeout=timeout, check=False,
+                              stdout=sys.stderr if stdout_to_stderr else None).returncode
+    except FileNotFoundError as exc:
+        raise ZagiError(f"{argv[0]}: program not found") from exc
+    return 128 - code if code < 0 else code
+
+
 def replace_process(argv: Sequence[str], env: Mapping[str, str]) -> NoReturn:
     """exec: become `argv` (same pid, stdin/stdout, signals and exit status are its own).
 

@@ -9,13 +9,16 @@ a GitError with git's own last line instead of a stack of stderr.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from zagi.core import proc
 from zagi.core.errors import BadInput, GitError, ToolMissing
 
-__all__ = ["GitError", "available", "clone", "commit_info", "file_at", "hooks_dir", "is_work_tree",
-           "run", "staged_files", "tracked_files", "version"]
+__all__ = ["MAX_BLOB", "Commit", "GitError", "available", "blobs", "branch", "checkout", "clone",
+           "commit", "commit_info", "file_at", "hooks_dir", "is_work_tree", "log", "notes_add",
+           "notes_show", "resolve", "revert", "revert_continue", "run", "staged_files",
+           "take_ours", "tracked_files", "version"]
 
 TIMEOUT = 120.0
 CLONE_TIMEOUT = 3600.0
@@ -33,12 +36,12 @@ def _last_line(text: str) -> str:
 
 
 def run(args: Sequence[str], repo: Path | None = None, *, timeout: float = TIMEOUT,
-        check: bool = True) -> proc.Result:
+        check: bool = True, input_text: str | None = None) -> proc.Result:
     """`git [-C repo] ARGS`; with `check`, a non-zero exit is a GitError."""
     if not available():
         raise ToolMissing("git is not installed", hint="sudo apt-get install git")
     argv = ["git", *(["-C", str(repo)] if repo is not None else []), *args]
-    res = proc.run(argv, env=_ENV, timeout=timeout)
+    res = proc.run(argv, env=_ENV, timeout=timeout, input_text=input_text)
     if check and not res.ok:
         raise GitError(f"git {args[0]} failed: {_last_line(res.stderr) or f'exit {res.returncode}'}",
                        details={"git_exit": res.returncode})
@@ -99,3 +102,138 @@ def branch(repo: Path) -> str | None:
     res = run(["rev-parse", "--abbrev-ref", "HEAD"], repo, check=False)
     name = res.stdout.strip()
     return name if res.ok and name and name != "HEAD" else None
+
+
+# --- history --------------------------------------------------------------------------
+
+MAX_BLOB = 64 << 20  # an env.lock in history bigger than this is not read (a hostile repo)
+NOTES_REF = "refs/notes/zagi"
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    parents: tuple[str, ...]
+    author: str
+    time: int  # author time, seconds since the epoch
+    subject: str
+    touched: frozenset[str] = field(default_factory=frozenset)  # files under DIR it changed
+
+
+def log(repo: Path, rev_range: str | None, n: int, under: str) -> list[Commit]:
+    """The last `n` commits of `rev_range` (default HEAD), each with the files under
+    `under/` it changed against its first parent. One git process."""
+    if rev_range is not None and rev_range.startswith("-"):
+        raise BadInput(f"{rev_range!r}: expected a revision or range, not an option")
+    fmt = "%x1e%H%x1f%P%x1f%an%x1f%at%x1f%s"
+    args = ["log", f"-n{n}", f"--format={fmt}", "--name-only", f"--relative={under}/",
+            "--diff-merges=first-parent", *([rev_range] if rev_range else []), "--"]
+    res = run(args, repo, check=False)
+    if not res.ok:
+        if "does not have any commits" in res.stderr:
+            return []
+        raise GitError(f"git log failed: {_last_line(res.stderr)}")
+    out = []
+    for record in res.stdout.split("\x1e")[1:]:
+        head, _, files = record.partition("\n")
+        sha, parents, author, at, subject = (head.split("\x1f") + [""] * 5)[:5]
+        out.append(Commit(sha, tuple(parents.split()), author, int(at or 0), subject,
+                          frozenset(f for f in files.split("\n") if f.strip())))
+    return out
+
+
+def blobs(repo: Path, specs: list[str]) -> dict[str, bytes | None]:
+    """`REV:path` -> its bytes (None: no such file there, or bigger than MAX_BLOB), read
+    by two `git cat-file` processes however many there are."""
+    if not specs:
+        return {}
+    if any("\n" in s for s in specs):
+        raise BadInput("a revision spec may not contain a newline")
+    sizes = run(["cat-file", "--batch-check=%(objectsize)"], repo,
+                input_text="".join(f"{s}\n" for s in specs)).stdout.splitlines()
+    wanted = [s for s, size in zip(specs, sizes, strict=True)
+              if size.isdigit() and int(size) <= MAX_BLOB]
+    out: dict[str, bytes | None] = dict.fromkeys(specs)
+    if not wanted:
+        return out
+    raw = run(["cat-file", "--batch"], repo,
+              input_text="".join(f"{s}\n" for s in wanted)).stdout.encode("utf-8",
+                                                                       "surrogateescape")
+    pos = 0
+    for spec in wanted:
+        end = raw.index(b"\n", pos)
+        header = raw[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        out[spec] = raw[pos:pos + size]
+        pos += size + 1  # the content, then a newline
+    return out
+
+
+def resolve(repo: Path, rev: str) -> str | None:
+    """The commit `rev` names, or None."""
+    if rev.startswith("-"):
+        raise BadInput(f"{rev!r}: expected a revision, not an option")
+    res = run(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], repo, check=False)
+    return res.stdout.strip() or None
+
+
+def checkout(repo: Path, target: str) -> None:
+    """`git checkout TARGET` (a branch or a commit); git refuses to lose local changes."""
+    if target.startswith("-"):
+        raise BadInput(f"{target!r}: expected a branch or revision, not an option")
+    run(["checkout", "--quiet", target, "--"], repo)
+
+
+def revert(repo: Path, commit_rev: str) -> list[str]:
+    """`git revert --no-edit COMMIT`: a new commit undoing it (its .zagi/ change included).
+    [] when done; the conflicted paths when git stopped for them (the revert is then in
+    progress: `revert_continue` or `git revert --abort`)."""
+    if commit_rev.startswith("-"):
+        raise BadInput(f"{commit_rev!r}: expected a commit, not an option")
+    res = run(["revert", "--no-edit", commit_rev], repo, check=False)
+    if res.ok:
+        return []
+    conflicted = run(["diff", "--name-only", "--diff-filter=U", "-z"], repo).stdout
+    paths = [p for p in conflicted.split("\0") if p]
+    if not paths:
+        raise GitError(f"git revert failed: {_last_line(res.stderr)}")
+    return paths
+
+
+def take_ours(repo: Path, path: str) -> None:
+    """Resolve a conflicted file as HEAD has it (the caller rewrites it next)."""
+    run(["checkout", "--ours", "--", path], repo)
+
+
+def revert_continue(repo: Path, paths: list[str]) -> None:
+    run(["add", "--", *paths], repo)
+    run(["-c", "core.editor=true", "revert", "--continue"], repo)
+
+
+def commit(repo: Path, message: str, paths_all: bool) -> str:
+    """`git commit [-a] -m MESSAGE`; the new commit."""
+    run(["commit", "--quiet", *(["-a"] if paths_all else []), "-m", message], repo)
+    return run(["rev-parse", "HEAD"], repo).stdout.strip()
+
+
+def notes_add(repo: Path, commit_sha: str, text: str) -> None:
+    """Attach `text` to the commit under zagi's own notes ref (replacing an earlier one)."""
+    run(["notes", f"--ref={NOTES_REF}", "add", "-f", "-F", "-", commit_sha], repo,
+        input_text=text)
+
+
+def notes_show(repo: Path, shas: list[str]) -> dict[str, str]:
+    """commit -> its zagi note, for those that have one (one process)."""
+    if not shas:
+        return {}
+    res = run(["notes", f"--ref={NOTES_REF}", "list"], repo, check=False)
+    notes = {}
+    for line in res.stdout.splitlines():
+        blob, _, target = line.partition(" ")
+        if target in shas:
+            notes[target] = blob
+    texts = blobs(repo, list(notes.values()))
+    return {c: (texts.get(b) or b"").decode(errors="replace") for c, b in notes.items()}

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from zagi.cache import reader as cache_mod
 from zagi.cache.reader import CacheConfig
 from zagi.core import layout
-from zagi.core.errors import BadInput, NixError, NotLocked
+from zagi.core.errors import BadInput, NeedsBuild, NixError, NotLocked
 from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.layout import Project
 from zagi.drivers import nix
@@ -184,7 +184,7 @@ def _build(drv: str, opts: nix.Options, progress: Progress) -> tuple[list[str], 
 
 
 def _relock_if_stale(project: Project, frozen: bool, opts: nix.Options,
-                     progress: Progress) -> list[str] | None:
+                     progress: Progress, build: bool = True) -> list[str] | None:
     """Relock when env.toml changed since the lock: what that built, or None if in step.
 
     The env.toml bytes the lock was made from (`spec_digest`) answer the common case
@@ -201,6 +201,9 @@ def _relock_if_stale(project: Project, frozen: bool, opts: nix.Options,
     if frozen:
         raise NotLocked("env.lock is missing or out of date with env.toml (--frozen)",
                         hint="run `zagi lock` and commit .zagi/env.lock")
+    if not build:
+        raise NeedsBuild("env.toml changed since env.lock: relocking needs Nix",
+                         hint="run `zagi sync` (or `zagi lock`)")
     return locking.lock(project, None, opts, progress).built
 
 
@@ -218,12 +221,13 @@ def _record_system(project: Project, lk: Lock, system: str, out: str,
 def sync(project: Project, opts: nix.Options, frozen: bool = False,
          progress: Progress | None = None, caches: CacheConfig | None = None,
          allow_sources: list[str] | None = None, allow_unsandboxed: bool = False,
-         verify: bool = False) -> SyncResult:
+         verify: bool = False, build: bool = True) -> SyncResult:
+    """`build=False` (git hooks): only what is cached or downloadable; NeedsBuild else."""
     progress = progress or Silent()
     notes = _Notes(progress)
     t0 = time.perf_counter()
     with project_lock(project):
-        pre_built = _relock_if_stale(project, frozen, opts, progress)
+        pre_built = _relock_if_stale(project, frozen, opts, progress, build)
         relocked = pre_built is not None
         pre_built = pre_built or []
         lk = lockfile.read(project.lock)
@@ -248,6 +252,9 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             _mount(project, env_id, entry.out)
             return SyncResult(env_id, entry.out, False, relocked, pre_built, got[0],
                               (time.perf_counter() - t0) * 1000, got[1], notes.items)
+        if not build:
+            raise NeedsBuild("this env is in no cache: it needs a build",
+                             hint="run `zagi sync` to build it")
         from nixgen import catalog as catalog_mod
         from zagi.env import lock as locking
 
