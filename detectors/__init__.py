@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from detectors import (
     beam,
+    ci,
     docker,
     dotnet,
     go,
@@ -36,11 +37,20 @@ from detectors.fs import RepoFS
 from detectors.merge import merge
 from zagi.formats.findings import Evidence, Finding, Report
 
-__all__ = ["DETECTORS", "MAX_DEPTH", "infer"]
+__all__ = ["AUXILIARY", "DETECTORS", "MAX_DEPTH", "auxiliary", "infer"]
 
 DETECTORS = (node, python, rust, go, zig, ruby, php, jvm, beam, dotnet, swift,
-             toolmanagers, docker, services, nixfiles)
+             toolmanagers, docker, services, nixfiles, ci)
 MAX_DEPTH = 3  # apps/web, packages/scope/pkg: deep enough for monorepos, cheap on huge trees
+# Trees that hold other people's projects or test inputs, not this project: what they
+# say feeds the env only when nothing outside them names a tool (docs/detection.md).
+AUXILIARY = frozenset({"test", "tests", "testdata", "__tests__", "spec", "fixtures",
+                       "examples", "example", "samples", "vendor", "third_party",
+                       "third-party", "deps", "external"})
+
+
+def auxiliary(rel: str) -> bool:
+    return any(part.lower() in AUXILIARY for part in rel.split("/")) if rel != "." else False
 
 
 def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
@@ -56,9 +66,13 @@ def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
     fs = RepoFS(str(root), warn)
     projects: list[dict[str, object]] = []
     root_name: str | None = None
+    aux_findings: list[Finding] = []
+    aux_warnings: list[str] = []
     for rel, names in fs.walk(max_depth):
         proj = Project(rel)
-        ctx = Ctx(fs, rel, names, findings, warnings, suggestions, proj)
+        aux = auxiliary(rel)
+        ctx = Ctx(fs, rel, names, aux_findings if aux else findings,
+                  aux_warnings if aux else warnings, suggestions, proj)
         for det in DETECTORS:
             try:
                 det.detect(ctx)
@@ -72,7 +86,9 @@ def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
         if proj.ecosystems:
             projects.append({"path": rel, "ecosystems": sorted(proj.ecosystems),
                              "files": sorted(proj.files),
-                             **({"workspaces": proj.workspaces} if proj.workspaces else {})})
+                             **({"workspaces": proj.workspaces} if proj.workspaces else {}),
+                             **({"auxiliary": True} if aux else {})})
+    findings += _auxiliary(findings, aux_findings, aux_warnings, warn)
     for name, version in overrides:
         ev = Evidence("command line", None, f"--with {name}@{version}")
         findings.append(Finding("tool", name, version, "override", ev, rank.OVERRIDE))
@@ -84,3 +100,22 @@ def project_name(root: Path, declared: str | None) -> str:
     name = declared or os.path.basename(os.path.realpath(root)) or "project"
     name = name.rsplit("/", 1)[-1]  # "@scope/pkg" -> "pkg"
     return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "project"
+
+
+def _auxiliary(findings: list[Finding], aux: list[Finding], aux_warnings: list[str],
+               warn: Callable[[str], None]) -> list[Finding]:
+    """Test, example and vendored trees: used only when the rest names no tool at all
+    (a repo that is nothing but examples); their warnings are counted, not listed."""
+    use = not any(f.category == "tool" for f in findings)
+    dirs = sorted({f.project for f in aux})
+    if aux and not use:
+        warn(f"ignored what {len(dirs)} test, example or vendored director"
+             f"{'y' if len(dirs) == 1 else 'ies'} ask for ({', '.join(dirs[:3])}"
+             f"{', ...' if len(dirs) > 3 else ''}): they are not this project's env")
+    if aux_warnings and not use:
+        warn(f"{len(aux_warnings)} warning(s) from test, example or vendored directories "
+             "not shown")
+    elif use:
+        for w in aux_warnings:
+            warn(w)
+    return aux if use else []

@@ -19,7 +19,7 @@ from zagi.formats.findings import Chosen, Evidence, Finding, Report
 
 def _order(item: tuple[int, Finding]) -> tuple[bool, bool, int, int, str, int]:
     idx, f = item
-    root_pin = f.project == "." and f.kind in ("pin", "override")
+    root_pin = f.project == "." and f.kind in ("pin", "ci", "override")
     depth = 0 if f.project == "." else f.project.count("/") + 1
     return (f.version is None, not root_pin, -f.rank, depth, f.project, idx)
 

@@ -11,8 +11,10 @@ MIGRATION = 85  # devbox.json, nixpacks.toml: another env tool's explicit list
 VERSION_FILE = 80  # .nvmrc, .python-version, rust-toolchain.toml, .go-version, ...
 MANIFEST_PIN = 70  # packageManager, go.mod toolchain, Gemfile ruby, runtime.txt, ...
 LOCKFILE = 60  # what a lockfile's format version or header implies
+CI = 55  # what CI installs: setup-node node-version, setup-python, ... (detectors/ci.py)
 CONTAINER = 50  # Dockerfile FROM, devcontainer image/features, CI service images
 MANIFEST_FLOOR = 30  # engines.node, requires-python, rust-version, ...
+VAGUE_IMAGE = 28  # a major-only image tag (python:3, oven/bun:1): weaker than a floor
 DERIVED_FLOOR = 25  # a floor derived from something else (Cargo edition)
 DEFAULT = 0  # nothing pinned: the documented default
 

@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,16 @@ def offline_nix() -> None:
     daemon tests (tests/integration/machine.py) give their daemon a nix.conf instead."""
     if "substituters" not in os.environ.get("NIX_CONFIG", ""):
         os.environ["NIX_CONFIG"] = os.environ.get("NIX_CONFIG", "") + "\nsubstituters =\n"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def isolated_zagi_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """A test that forgets ZAGI_HOME (a git hook running zagi, a helper) must not write GC
+    roots into the real ~/.zagi: they would keep store paths alive for every later run."""
+    home = tmp_path_factory.mktemp("default-zagi-home")
+    os.environ["ZAGI_HOME"] = str(home)
+    yield
+    shutil.rmtree(home / "roots", ignore_errors=True)
 
 
 @dataclass

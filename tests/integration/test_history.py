@@ -19,9 +19,10 @@ GIT_ID = {"GIT_AUTHOR_NAME": "matt", "GIT_AUTHOR_EMAIL": "m@example.org",
           "GIT_COMMITTER_NAME": "matt", "GIT_COMMITTER_EMAIL": "m@example.org"}
 
 
-def git(repo: Path, *args: str) -> str:
+def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """The real git CLI (`env`: what its hooks, and the zagi they run, see)."""
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
-                          text=True, env={**os.environ, **GIT_ID}).stdout
+                          text=True, env={**os.environ, **GIT_ID, **(env or {})}).stdout
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_checkout_back_and_forth_switches_the_env(repo: Path, z: Callable[..., R
 
 
 def test_plain_git_checkout_carries_the_env_through_the_hooks(
-        repo: Path, tmp_path: Path, z: Callable[..., Ran]) -> None:
+        repo: Path, tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> None:
     hooks = Path(git(repo, "rev-parse", "--git-path", "hooks").strip())
     hooks = hooks if hooks.is_absolute() else repo / hooks
     hooks.mkdir(exist_ok=True)
@@ -110,16 +111,16 @@ def test_plain_git_checkout_carries_the_env_through_the_hooks(
     again = z("hook", "git", "--install", "--json", cwd=repo).json()
     assert again["written"] == []  # idempotent
     z("sync", cwd=repo)
-    git(repo, "checkout", "-q", "HEAD~3")
+    git(repo, "checkout", "-q", "HEAD~3", env=zenv)
     assert tool_output(repo, "node", "--version") == "v20.12.2"
     assert ran.read_text() == "theirs\n"  # chained, not lost
-    git(repo, "checkout", "-q", "main")
+    git(repo, "checkout", "-q", "main", env=zenv)
     assert tool_output(repo, "node", "--version") == "v22.2.0"
     # a worktree has its own checkout; git's hooks path finds the same hooks
     wt = tmp_path / "wt"
-    git(repo, "worktree", "add", "-q", str(wt), "HEAD~3")
+    git(repo, "worktree", "add", "-q", str(wt), "HEAD~3", env=zenv)
     z("sync", cwd=wt)
-    git(wt, "checkout", "-q", "--detach", "main")
+    git(wt, "checkout", "-q", "--detach", "main", env=zenv)
     assert tool_output(wt, "node", "--version") == "v22.2.0"
 
 

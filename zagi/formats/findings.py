@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["pin", "floor", "default", "override"]
+Kind = Literal["pin", "ci", "floor", "default", "override"]
 Category = Literal["tool", "system", "service", "env", "nix"]
 
 

@@ -18,7 +18,8 @@ SCHEMA_VERSION = 1  # must equal zagi.formats.spec.SCHEMA_VERSION (tests check);
 HEADER = """\
 zagi environment for this repository, inferred by `zagi init` from its files.
 Each value says where it came from: file:line (kind). Kinds: pin = a version the
-repo states, floor = a minimum turned into a request, default = nothing pinned.
+repo states, ci = what its CI workflows install, floor = a minimum turned into a
+request, default = nothing pinned.
 Edit freely: versions are requests ("20", ">=20", "lts"); `zagi lock` resolves them."""
 
 
