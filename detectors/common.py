@@ -92,13 +92,39 @@ def system_from_deps(ctx: Ctx, ecosystem: str, deps: dict[str, int | None], file
 
 
 def map_system_name(raw: str) -> tuple[list[str], bool]:
-    """A distro package name -> (zagi names, known?). Ignored plumbing -> ([], True)."""
+    """A distro package name -> (zagi names, known?). Ignored plumbing -> ([], True).
+
+    The table (detectors/data/system.toml) first; then Debian's and Alpine's naming rules
+    (`lib<name><abi>-dev`, `<name>-dev`, `-devel`, `lib<name>`) when they lead to a name
+    zagi knows, so libcurl4-openssl-dev is curl and libvips is vips."""
     name = re.split(r"[=<>]", raw, maxsplit=1)[0].strip().lower()  # "libpq-dev=15.*"
     table = data("system")
     if name in table["ignore"]["names"]:
         return [], True
     mapped: list[str] | None = table["packages"].get(name)
-    return (mapped, True) if mapped is not None else ([name], False)
+    if mapped is not None:
+        return mapped, True
+    known = {n for names in table["packages"].values() for n in names}
+    for cand in _stems(name):
+        if cand in table["packages"]:
+            return table["packages"][cand], True
+        if cand in known:
+            return [cand], True
+    return [name], False
+
+
+def _stems(name: str) -> list[str]:
+    """libcurl4-openssl-dev -> [libcurl4-openssl, libcurl, curl, ...]: candidates, longest
+    first, by stripping the suffixes and ABI numbers distributions add."""
+    out: list[str] = []
+    base = re.sub(r"-(dev|devel|headers|static)$", "", name)
+    base = re.sub(r"-(openssl|gnutls|nss)$", "", base)
+    for cand in (base, re.sub(r"[\d.]+$", "", base).rstrip("-"),
+                 re.sub(r"-[\d.]+$", "", base)):
+        for c in (cand, cand.removeprefix("lib")):
+            if c and c not in out and c != name:
+                out.append(c)
+    return out
 
 
 SCHEMES = {

@@ -51,8 +51,10 @@ def parse(text: str) -> list[Instr]:
             if nxt.startswith("#"):
                 continue
             buf = buf[:-1] + " " + nxt
-        if m := re.search(r"<<-?['\"]?(\w+)['\"]?", buf):  # heredoc: skip its body
-            end = m.group(1)
+        # heredoc (`RUN <<EOF`, `cat <<-"END"`): skip its body. The delimiter is a word
+        # after whitespace, so shell arithmetic like $((1<<2)) is not one.
+        if m := re.search(r"(?:^|\s)<<-?(['\"]?)([A-Za-z_]\w*)\1", buf):
+            end = m.group(2)
             while i < len(lines) and lines[i].strip() != end:
                 i += 1
             i += 1
@@ -109,6 +111,7 @@ def _from(ctx: Ctx, file: str, ins: Instr, args: dict[str, str], stages: list[st
 
 
 def _run(ctx: Ctx, file: str, ins: Instr) -> None:
+    devcontainer = ".devcontainer" in ctx.rel(file).split("/")
     body = ins.args
     if body.startswith("["):  # exec form: ["apt-get", "install", ...]
         body = " ".join(re.findall(r'"((?:[^"\\]|\\.)*)"', body))
@@ -120,22 +123,44 @@ def _run(ctx: Ctx, file: str, ins: Instr) -> None:
             words = cmd.split()
         while words and (words[0] in ("sudo", "env") or "=" in words[0]):
             words = words[1:]
-        if len(words) < 2 or words[0] not in _INSTALL:
+        packages = _installed(words)
+        if packages is None:
             continue
-        verb = _INSTALL[words[0]]
-        if verb not in words[1:3]:
-            continue
-        for pkg in words[words.index(verb, 1) + 1 :]:
+        for pkg in packages:
             if pkg.startswith(("-", "$")) or "/" in pkg:
                 continue
             mapped, known = map_system_name(pkg)
+            if not known and devcontainer:
+                unknown.append(pkg)
+                continue  # a devcontainer's own tooling: a finding, not the project's env
             for lib in mapped:
-                ctx.system(lib, file, ins.line, f"RUN {words[0]} {verb} {pkg}")
+                ctx.system(lib, file, ins.line, f"RUN {words[0]} {_INSTALL[words[0]]} {pkg}")
             if not known:
                 unknown.append(pkg)
-    if unknown:
+    if unknown and devcontainer:
+        ctx.warn(f"{ctx.rel(file)}:{ins.line}: the dev container also installs "
+                 f"{', '.join(unknown)}; not added to [system] (add what the project needs)")
+    elif unknown:
         ctx.warn(f"{ctx.rel(file)}:{ins.line}: no zagi name for {', '.join(unknown)}; kept "
                  "as written in [system] (check them)")
+
+
+# Options of package managers that take a value (`apt-get -o Dpkg::Options::=...`).
+_VALUED = frozenset({"-o", "--option", "-t", "--target-release", "-c", "--config-file",
+                     "--repository", "-X", "--setopt", "--enablerepo", "--disablerepo"})
+
+
+def _installed(words: list[str]) -> list[str] | None:
+    """The packages `apt-get -qq -y --no-install-recommends install A B` names (options
+    may come before the verb), or None when the command installs nothing."""
+    if len(words) < 2 or words[0] not in _INSTALL:
+        return None
+    verb, i = _INSTALL[words[0]], 1
+    while i < len(words) and words[i].startswith("-"):
+        i += 2 if words[i] in _VALUED else 1
+    if i >= len(words) or words[i] != verb:
+        return None
+    return words[i + 1:]
 
 
 def _env_pairs(args: str) -> list[tuple[str, str]]:
