@@ -79,6 +79,18 @@ def tag_version(name: str, tag: str | None) -> str | None:
     return None
 
 
+def image_tool(ctx: Ctx, tool: str, version: str | None, file: str, line: int | None,
+               rule: str, rnk: int) -> None:
+    """A tool named by a container image: a pin at container rank, except a major-only tag
+    of a tool told apart by major.minor (python:3), which is a weak floor
+    (rank.VAGUE_IMAGE): a requires-python floor or a CI pin says more."""
+    if version and version.isdigit() and tool in data("images")["vague"]["major_only"]:
+        ctx.tool(tool, version, "floor", file, line, f"{rule} (major only: vague)",
+                 rank.VAGUE_IMAGE)
+        return
+    ctx.tool(tool, version, "pin" if version else "default", file, line, rule, rnk)
+
+
 def system_from_deps(ctx: Ctx, ecosystem: str, deps: dict[str, int | None], file: str) -> None:
     """Dependency names -> system packages (exact names) and service suggestions."""
     libs: dict[str, list[str]] = data("syslibs").get(ecosystem, {})

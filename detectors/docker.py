@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from detectors import rank
 from detectors.base import Ctx
-from detectors.common import image_ref, lookup_image, map_system_name, tag_version, url_services
+from detectors.common import (
+    image_ref,
+    image_tool,
+    lookup_image,
+    map_system_name,
+    tag_version,
+    url_services,
+)
 from detectors.text import ParseError, load_yaml
 
 COMPOSE = re.compile(r"^(docker-)?compose(\.[\w-]+)?\.ya?ml$")
@@ -106,8 +113,8 @@ def _from(ctx: Ctx, file: str, ins: Instr, args: dict[str, str], stages: list[st
         return
     v = tag_version(iname, tag)
     role = "final stage" if final else "build stage"
-    ctx.tool(tool, v, "pin" if v else "default", file, ins.line, f"FROM {image} ({role})",
-             rank.CONTAINER + (1 if final else 0))
+    image_tool(ctx, tool, v, file, ins.line, f"FROM {image} ({role})",
+               rank.CONTAINER + (1 if final else 0))
 
 
 def _run(ctx: Ctx, file: str, ins: Instr) -> None:

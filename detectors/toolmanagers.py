@@ -15,6 +15,7 @@ from detectors.base import Ctx, data
 from detectors.common import (
     clean_version,
     image_ref,
+    image_tool,
     lookup_image,
     map_system_name,
     tag_version,
@@ -208,9 +209,8 @@ def _devcontainer_doc(ctx: Ctx, rel: str, text: str, doc: dict[str, Any]) -> Non
     if isinstance(image, str):
         name, tag = image_ref(image)
         if tool := lookup_image(name, "tools"):
-            v = tag_version(name, tag)
-            ctx.tool(tool, v, "pin" if v else "default", rel, json_key_line(text, "image"),
-                     f"devcontainer image {image}", rank.CONTAINER)
+            image_tool(ctx, tool, tag_version(name, tag), rel, json_key_line(text, "image"),
+                       f"devcontainer image {image}", rank.CONTAINER)
     build = doc.get("build")
     if isinstance(build, dict) and isinstance(build.get("dockerfile"), str):
         base = rel.rsplit("/", 1)[0] if "/" in rel else "."
