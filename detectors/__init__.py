@@ -24,6 +24,7 @@ from detectors import (
     node,
     php,
     python,
+    r,
     rank,
     ruby,
     rust,
@@ -39,7 +40,7 @@ from zagi.formats.findings import Evidence, Finding, Report
 
 __all__ = ["AUXILIARY", "DETECTORS", "MAX_DEPTH", "auxiliary", "infer"]
 
-DETECTORS = (node, python, rust, go, zig, ruby, php, jvm, beam, dotnet, swift,
+DETECTORS = (node, python, r, rust, go, zig, ruby, php, jvm, beam, dotnet, swift,
              toolmanagers, docker, services, nixfiles, ci)
 MAX_DEPTH = 3  # apps/web, packages/scope/pkg: deep enough for monorepos, cheap on huge trees
 # Trees that hold other people's projects or test inputs, not this project: what they

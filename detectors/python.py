@@ -27,11 +27,21 @@ def _requirements(ctx: Ctx) -> list[str]:
     return sorted(n for n in ctx.names if re.fullmatch(r"requirements[\w.-]*\.(txt|in)", n))
 
 
+def _r_runtime(ctx: Ctx) -> bool:
+    """runtime.txt `r-4.3-2023-06-01` is Binder's R pin (detectors/r.py), not Python's."""
+    text = ctx.text("runtime.txt") if "runtime.txt" in ctx.names else None
+    first = first_value_line(text) if text else None
+    return bool(first and first[0].lower().startswith("r-"))
+
+
 def detect(ctx: Ctx) -> None:
     reqs = _requirements(ctx)
-    if not (ctx.names & FILES or reqs):
+    files = ctx.names & FILES
+    if "runtime.txt" in files and _r_runtime(ctx):
+        files = files - {"runtime.txt"}
+    if not (files or reqs):
         return
-    for f in sorted(ctx.names & FILES) + reqs:
+    for f in sorted(files) + reqs:
         ctx.mark("python", f)
     pyproject = _toml(ctx, "pyproject.toml")
     pinned = _version_files(ctx)
@@ -44,7 +54,7 @@ def detect(ctx: Ctx) -> None:
     _manager(ctx, pyproject, reqs)
     _deps(ctx, pyproject, reqs)
     if not pinned:
-        ctx.default("python", sorted(ctx.names & FILES or set(reqs))[0],
+        ctx.default("python", sorted(files or set(reqs))[0],
                     "python project; no python version pinned")
 
 

@@ -10,7 +10,7 @@ TOOLS: tuple[str, ...] = (
     "rust", "go", "zig",
     "ruby", "bundler", "php", "composer",
     "java", "gradle", "maven",
-    "elixir", "erlang", "dotnet", "swift",
+    "elixir", "erlang", "dotnet", "swift", "r",
 )  # fmt: skip
 
 SERVICES: tuple[str, ...] = (
