@@ -7,7 +7,7 @@ from typing import Any
 
 from detectors import rank
 from detectors.base import Ctx, data
-from zagi.core.versions import is_request, parse_request
+from zagi.core.versions import is_request, numeric, parse_request, satisfiable
 from zagi.formats.findings import Kind
 
 _NUM = re.compile(r"^v?(\d+(?:\.\d+)*)")
@@ -42,6 +42,88 @@ def constraint(text: str) -> tuple[str, Kind, str] | None:
     req = parse_request(s)
     kind: Kind = "pin" if req.kind == "version" else "floor"
     return req.text, kind, note
+
+
+def _short(version: str) -> str:
+    """18.0.0 -> 18, 3.12.0 -> 3.12: the same bound in zagi's padded comparison."""
+    while version.endswith(".0") and version.count(".") > 0:
+        version = version[:-2]
+    return version
+
+
+def npm_range(text: str) -> tuple[str, Kind, str] | None:
+    """An npm range (engines, devEngines, a CI node-version) as a zagi request, with npm's
+    own semantics (node-semver, a port of npm's implementation): "18 - 20" is
+    >=18 <21 (an X-range upper bound), "<=20" is <21, "^0.2" is <0.3; "||" keeps the
+    newest alternative. A bare version or x-range is a pin ("20", "18.x")."""
+    import nodesemver
+
+    s = text.strip()
+    if s.lower() in ("", "*", "x", "latest"):
+        return None
+    pin = re.fullmatch(r"v?(\d+(?:\.\d+){0,2})(?:\.[x*])*", s, re.IGNORECASE)
+    if pin and is_request(pin.group(1)):
+        return parse_request(pin.group(1)).text, "pin", ""
+    try:
+        sets = nodesemver.Range(s, True).set
+    except (ValueError, TypeError, AttributeError):
+        return None
+    options = []
+    for comparators in sets:
+        cons = [(c.operator or "", str(c.semver)) for c in comparators
+                if getattr(c.semver, "major", None) is not None]
+        if cons:
+            options.append(cons)
+    if not options:
+        return None
+    newest = max(options, key=lambda cs: max(numeric(v) for _, v in cs))
+    req = ",".join(f"{op or '=='}{_short(v.split('-', 1)[0])}" for op, v in newest)
+    if not is_request(req) or not satisfiable(req):
+        return None
+    note = " (newest alternative of ||)" if len(options) > 1 else ""
+    return parse_request(req).text, "floor", note
+
+
+def _padded(v: str) -> str:
+    """PEP 440 pads with zeros: ==3.12 is 3.12.0; zagi's "3.12.0" is that version."""
+    parts = v.split(".")
+    return ".".join([*parts, "0", "0"][:max(3, len(parts))])
+
+
+def pep440(text: str) -> tuple[str, Kind, str] | None:
+    """A PEP 440 specifier set (requires-python, [tool.uv] required-version) as a zagi
+    request, parsed by `packaging` and translated with PEP 440's meaning: "==3.12" is
+    3.12.0 exactly, "==3.12.*" any 3.12, "!=2.1" excludes 2.1.0 (not 2.1.5), "===" is
+    exact; >=, >, <=, <, ~= mean the same in zagi."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    order = {">=": 0, ">": 0, "~=": 1, "==": 1, "===": 1, "<=": 2, "<": 2, "!=": 3}
+    try:
+        specs = sorted(SpecifierSet(text.strip()), key=lambda sp: (order[sp.operator], str(sp)))
+    except (InvalidSpecifier, KeyError):
+        return None
+    if not specs:
+        return None
+    parts: list[str] = []
+    for sp in specs:
+        op, v = sp.operator, sp.version
+        if op == "==" and v.endswith(".*"):
+            parts.append(f"=={v[:-2]}")
+        elif op in ("==", "==="):
+            parts.append(f"=={_padded(v)}")
+        elif op == "!=" and v.endswith(".*"):
+            parts.append(f"!={v[:-2]}")
+        elif op == "!=":
+            parts.append(f"!={_padded(v)}")
+        else:
+            parts.append(f"{op}{v}")
+    req = ",".join(parts)
+    if len(parts) == 1 and parts[0].startswith("=="):
+        req = parts[0][2:]  # one exact (or prefix) version: a pin
+    if not is_request(req) or not satisfiable(req):
+        return None
+    return parse_request(req).text, "pin" if len(parts) == 1 and parts[0].startswith("==") \
+        else "floor", ""
 
 
 def kind_of(request: str) -> Kind:

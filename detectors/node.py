@@ -7,7 +7,7 @@ from typing import Any
 
 from detectors import rank
 from detectors.base import Ctx, data
-from detectors.common import clean_version, constraint, kind_of, system_from_deps
+from detectors.common import clean_version, kind_of, npm_range, system_from_deps
 from detectors.text import ParseError, first_value_line, json_key_line, load_json
 
 FILES = frozenset({
@@ -104,7 +104,7 @@ def _package_fields(ctx: Ctx, pkg: dict[str, Any]) -> bool:
     if isinstance(engines, dict):
         for tool in ("node", "bun", "deno"):
             val = engines.get(tool)
-            if isinstance(val, str) and (c := constraint(val)):
+            if isinstance(val, str) and (c := npm_range(val)):
                 req, kind, note = c
                 r = rank.MANIFEST_PIN if kind == "pin" else rank.MANIFEST_FLOOR
                 ctx.tool(tool, req, kind, "package.json", json_key_line(text, "engines", tool),
@@ -120,7 +120,7 @@ def _package_fields(ctx: Ctx, pkg: dict[str, Any]) -> bool:
                 name, ver = entry.get("name"), entry.get("version")
                 if name not in allowed:
                     continue
-                c = constraint(ver) if isinstance(ver, str) else None
+                c = npm_range(ver) if isinstance(ver, str) else None
                 req, kind, note = c if c else ("", "default", "")
                 r = (rank.MANIFEST_PIN if kind == "pin" else rank.MANIFEST_FLOOR) + 2
                 ctx.tool(str(name), req or None, kind, "package.json",

@@ -7,7 +7,7 @@ from typing import Any
 
 from detectors import rank
 from detectors.base import Ctx
-from detectors.common import clean_version, constraint, system_from_deps
+from detectors.common import clean_version, constraint, pep440, system_from_deps
 from detectors.text import ParseError, first_value_line, load_toml, load_yaml
 from zagi.core.tomlloc import locate
 
@@ -144,7 +144,9 @@ def _requires_python(ctx: Ctx, py: dict[str, Any]) -> bool:
         where = ("tool", "poetry", "dependencies", "python")
     if not isinstance(rp, str):
         return False
-    c = constraint(rp)
+    # [project] requires-python is PEP 440; poetry's python dependency is poetry's syntax
+    # (^3.10, ~3.9), which zagi's grammar reads as written.
+    c = pep440(rp) if where[0] == "project" else constraint(rp)
     if c is None:
         ctx.warn(f"{ctx.rel('pyproject.toml')}: {'.'.join(where)} {rp!r} is not a version "
                  "range zagi understands; ignored")
@@ -164,7 +166,7 @@ def _manager(ctx: Ctx, py: dict[str, Any] | None, reqs: list[str]) -> None:
         ctx.tool("uv", None, "default", f, None, f"{f} ({why})", rank.LOCKFILE)
         uv = tool.get("uv")
         rv = uv.get("required-version") if isinstance(uv, dict) else None
-        if isinstance(rv, str) and (c := constraint(rv)):
+        if isinstance(rv, str) and (c := pep440(rv)):
             text = ctx.text("pyproject.toml") or ""
             ctx.tool("uv", c[0], c[1], "pyproject.toml",
                      locate(text, ("tool", "uv", "required-version"))[0],

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from detectors import infer
-from detectors.text import ParseError, load_json, load_toml, load_yaml, strip_jsonc
+from detectors.text import ParseError, load_json, load_toml, load_yaml
 
 PARSED_FILES = [
     "package.json", ".nvmrc", ".node-version", "pnpm-lock.yaml", "yarn.lock", ".yarnrc.yml",
@@ -64,7 +64,6 @@ def test_text_parsers_raise_only_parse_error(text: str) -> None:
             parse(text)
         except ParseError as err:
             assert err.line is None or err.line >= 1
-    strip_jsonc(text)
 
 
 def test_yaml_alias_bomb_is_refused() -> None:
@@ -78,3 +77,12 @@ def test_yaml_alias_bomb_is_refused() -> None:
 def test_deep_nesting_is_a_parse_error() -> None:
     with pytest.raises(ParseError):
         load_json("[" * 100_000)
+    with pytest.raises(ParseError):
+        load_json("[" * 100_000, jsonc=True)
+
+
+def test_jsonc_keeps_strings_intact() -> None:
+    """Comments and trailing commas go; a string holding "a,]" or "//" stays as written."""
+    got = load_json('{"a": "a,]", "url": "http://x//y", /* c */ "b": [1, 2,], // end\n}',
+                    jsonc=True)
+    assert got == {"a": "a,]", "url": "http://x//y", "b": [1, 2]}

@@ -195,8 +195,21 @@ def satisfiable(text: str) -> bool:
     return iv is None or _nonempty(*iv)
 
 
+_PRE = re.compile(r"\d(?:[-+.]?(?:a|b|rc|alpha|beta|pre|preview|dev)\d*)(?:[.-]|$)", re.I)
+
+
+def prerelease(version: str) -> bool:
+    """3.13.0rc1, 1.2.3-beta.1, 0.14.0-dev.39: a version not yet released."""
+    return bool(_PRE.search(version))
+
+
 def allows(req: Request, version: str) -> bool:
-    """Does the concrete `version` satisfy a version or range request? (Aliases: caller's job.)"""
+    """Does the concrete `version` satisfy a version or range request? (Aliases: caller's job.)
+
+    A pre-release satisfies a request only when the request itself names one, as both
+    npm and PEP 440 rule: ">=3.13" or "3.13" never picks 3.13.0rc1."""
+    if prerelease(version) and not prerelease(req.text):
+        return False
     v = _key(numeric(version))
     if req.kind == "version":
         want = numeric(req.text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from zagi.core.errors import ZagiError
 from zagi.drivers import nix
@@ -41,6 +42,16 @@ def watch(project: Project, infer: bool, say: Callable[[str], None],
     from watchfiles import watch as fs_watch  # lazy: only this command needs it
 
     say(f"watching {project.root} (Ctrl-C to stop)")
+    try:
+        _loop(project, infer, say, stop, fs_watch)
+    except KeyboardInterrupt:
+        # Ctrl-C during a sync or a re-infer is still "stop": the env flips atomically,
+        # so what was interrupted left the previous env in place.
+        say("stopped")
+
+
+def _loop(project: Project, infer: bool, say: Callable[[str], None],
+          stop: threading.Event | None, fs_watch: Callable[..., Any]) -> None:
     _sync(project, say)
     # The root and .zagi/ only, not recursively: a big repo's node_modules would cost
     # thousands of inotify watches for files that never matter here.
