@@ -1,4 +1,7 @@
-"""flake.nix / shell.nix / default.nix: the repo describes its own env in Nix; prefer it."""
+"""flake.nix / shell.nix / default.nix: the repo describes its own env in Nix.
+
+Recorded in env.toml's [nix] with its evidence; zagi does not build these envs yet (it
+locks the tools detection finds), and says so rather than pretending to prefer them."""
 
 from __future__ import annotations
 
@@ -19,6 +22,5 @@ def detect(ctx: Ctx) -> None:
             value = ctx.dir if key == "flake" else f"{ctx.dir}/{name}"
         rule = f"{name} present: the repo's own Nix environment"
         if key == "flake" and "devShell" not in text:
-            ctx.warn(f"{ctx.rel(name)}: no devShells output found; zagi will use the flake's "
-                     "default package environment")
+            ctx.warn(f"{ctx.rel(name)}: no devShells output found")
         ctx.add("nix", key, value, "pin", name, None, rule, rnk)

@@ -83,3 +83,28 @@ def test_not_a_directory(tmp_path: Path, zagi: Callable[..., Ran]) -> None:
     f = tmp_path / "file"
     f.write_text("")
     assert zagi("init", str(f)).code == 2
+
+
+def test_merge_reinfers_and_keeps_what_the_user_wrote(tmp_path: Path,
+                                                      zagi: Callable[..., Ran]) -> None:
+    """`zagi watch --infer` re-infers through this: a hand-added service, tool, system
+    package and [env] variable survive; inferred values follow the files."""
+    (tmp_path / ".nvmrc").write_text("20\n")
+    (tmp_path / "package.json").write_text("{}")
+    assert zagi("init", str(tmp_path)).code == 0
+    toml = tmp_path / ".zagi" / "env.toml"
+    text = toml.read_text()
+    text = text.replace("[tools]\n", '[tools]\nzig = "0.15"  # mine\n')
+    text = text.replace("[services]\n", '[services]\nredis = "7"\n')
+    text = text.replace("[env]\n", '[env]\nAPP_ENV = "dev"\n')
+    text = text.replace("[system]\npackages = []", '[system]\npackages = ["sqlite"]')
+    toml.write_text(text)
+    (tmp_path / ".nvmrc").write_text("22\n")
+    assert zagi("init", "--merge", str(tmp_path)).code == 0
+    s = spec.load(toml)
+    assert s.tool_version("node") == "22" and s.tool_version("zig") == "0.15"
+    assert s.services == {"redis": "7"} and s.env == {"APP_ENV": "dev"}
+    assert s.system.packages == ["sqlite"]
+    # plain --force still replaces the file with what detection finds
+    assert zagi("init", "--force", str(tmp_path)).code == 0
+    assert "redis" not in toml.read_text()

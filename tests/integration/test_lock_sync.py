@@ -303,31 +303,36 @@ def test_progress_on_a_terminal_and_quiet_in_a_pipe(tmp_path: Path, zenv: dict[s
     assert "\x1b[" not in piped.stdout + piped.stderr and "Building" not in piped.stderr
 
 
-def test_watch_keeps_the_env_in_step_and_stops_on_ctrl_c(tmp_path: Path,
+def test_watch_keeps_the_env_in_step_and_stops_on_ctrl_c(tmp_path: Path, z: Callable[..., Ran],
                                                          zenv: dict[str, str]) -> None:
-    p = make_project(tmp_path, NODE20)
+    p = tmp_path
     (p / ".nvmrc").write_text("20\n")
     (p / "package.json").write_text("{}")
+    z("init", cwd=p)  # node = "20" with its evidence: an inferred entry
     env = {**os.environ, **zenv}
     w = subprocess.Popen([zagi_exe(), "watch", "--infer"], cwd=p, env=env, stderr=subprocess.PIPE,
                          stdout=subprocess.DEVNULL, text=True)
     try:
         assert "watching" in (w.stderr.readline() if w.stderr else "")
 
-        def wait_for(version: str) -> None:
+        def wait_for(tool: str, version: str) -> None:
             for _ in range(150):
-                node = p / ".zagi" / "env" / "bin" / "node"
-                if node.exists() and tool_output(p, "node", "--version") == version:
+                exe = p / ".zagi" / "env" / "bin" / tool
+                if exe.exists() and tool_output(p, tool, "--version") == version:
                     return
                 time.sleep(0.2)
-            raise AssertionError(f"watch never switched to {version}")
+            raise AssertionError(f"watch never switched to {tool} {version}")
 
-        wait_for("v20.12.2")
-        (p / ".zagi" / "env.toml").write_text(NODE20.replace('"20"', '"18"'))
-        wait_for("v18.19.1")  # an edit to env.toml: relocked and synced
+        wait_for("node", "v20.12.2")
+        toml = p / ".zagi" / "env.toml"
+        toml.write_text(toml.read_text().replace("[tools]\n", '[tools]\nuv = "0.4"\n'))
+        wait_for("uv", "uv 0.4.18")  # an edit to env.toml: relocked and synced
         (p / ".nvmrc").write_text("22\n")
-        wait_for("v22.2.0")   # --infer: a version file re-infers env.toml, then syncs
-        assert 'node = "22" # .nvmrc:1 (pin)' in (p / ".zagi" / "env.toml").read_text()
+        wait_for("node", "v22.2.0")  # --infer: a version file re-infers env.toml, then syncs
+        text = toml.read_text()
+        assert 'node = "22" # .nvmrc:1 (pin)' in text
+        assert 'uv = "0.4"' in text  # what the user wrote survives the re-inference
+        assert tool_output(p, "uv", "--version") == "uv 0.4.18"
     finally:
         w.send_signal(signal.SIGINT)
         assert w.wait(timeout=30) == 0

@@ -298,6 +298,11 @@ def test_run_env_and_shell_without_any_hook(world: dict[str, Path]) -> None:
     missing = subprocess.run([zagi_exe(), "run", "--", "no-such-tool-zagi"], cwd=a, env=env,
                              capture_output=True, text=True)
     assert missing.returncode == 127 and "not found" in missing.stderr
+    as_json = subprocess.run([zagi_exe(), "run", "--json", "--", "no-such-tool-zagi"], cwd=a,
+                             env=env, capture_output=True, text=True)
+    assert as_json.returncode == 127
+    err = json.loads(as_json.stdout)
+    assert err["kind"] == "CommandNotFound" and "no-such-tool-zagi" in err["error"]
     exported = json.loads(subprocess.run([zagi_exe(), "env", "--export", "json"], cwd=a, env=env,
                                          capture_output=True, text=True, check=True).stdout)
     assert exported["set"]["APP_ENV"] == "dev" and exported["prepend"]["PATH"][0].endswith("/bin")

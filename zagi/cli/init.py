@@ -20,6 +20,10 @@ def init(
     = Path(),
     force: Annotated[bool, typer.Option("--force", "-f",
                                         help="Replace an existing .zagi/env.toml.")] = False,
+    merge: Annotated[bool, typer.Option(
+        "--merge", help="Re-infer an existing .zagi/env.toml, keeping what you wrote in it "
+                        "(entries without init's evidence comment, every [env] variable).")]
+    = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n",
                                           help="Print the file instead of writing it.")] = False,
     with_: Annotated[list[str] | None, typer.Option(
@@ -36,8 +40,8 @@ def init(
     """
     from zagi.cli.output import console, emit_json
     from zagi.project import init as use
-    result = use.run(path, force=force, dry_run=dry_run,
-                     overrides=use.parse_with(with_ or []))
+    result = use.run(path, force=force or merge, dry_run=dry_run,
+                     overrides=use.parse_with(with_ or []), merge=merge)
     if json:
         emit_json(use.to_json(result))
         return

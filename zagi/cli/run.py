@@ -36,4 +36,20 @@ def run(
     values, note = for_run(proj)
     if note:
         typer.echo(f"zagi: {note}", err=True)
+    _check_exists(command[0], env.get("PATH", ""))
     replace_process(command, {**env, **values})
+
+
+def _check_exists(program: str, path: str) -> None:
+    """Say "not found" as zagi's own error (JSON with --json, exit 127) before exec, when
+    the program is in neither the env nor PATH: after exec only the shell's text is left."""
+    import os
+    import shutil
+
+    from zagi.core.errors import CommandNotFound
+
+    found = (os.access(program, os.X_OK) and not os.path.isdir(program)) if "/" in program \
+        else shutil.which(program, path=path) is not None
+    if not found:
+        raise CommandNotFound(f"{program}: command not found in the env or on PATH",
+                              hint="see what the env provides: ls .zagi/env/bin")

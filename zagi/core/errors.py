@@ -26,6 +26,7 @@ above it sees a foreign exception or has to parse a string.
   ├── GitError                the git CLI failed; carries its last stderr line
   ├── ToolMissing             a program zagi needs is not on PATH
   ├── NeedsBuild              `sync --no-build` (git hooks): the env is in no cache
+  ├── CommandNotFound         exit 127: `zagi run -- CMD` found no CMD
   └── IsolationError          the kernel would not isolate `zagi agent`
 """
 
@@ -166,6 +167,13 @@ class GitError(ZagiError):
 @dataclass
 class ToolMissing(ZagiError):
     """A program zagi needs (nix, git) is not installed."""
+
+
+@dataclass
+class CommandNotFound(ZagiError):
+    """`zagi run -- CMD`: CMD is neither in the env nor on PATH (exit 127, as shells)."""
+
+    exit_code: int = 127
 
 
 @dataclass

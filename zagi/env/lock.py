@@ -288,6 +288,9 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
     here = nix.current_system()
     built: list[str] = []
     notes: list[str] = []
+    if s.nix and (s.nix.flake or s.nix.shell):
+        notes.append(f"[nix] {'flake' if s.nix.flake else 'shell'} is recorded only: zagi "
+                     "locked the tools env.toml lists, not the repo's own Nix environment")
     for system in systems or [here]:
         drv, out = evaluate(new, cat, system, opts)
         if system == here:

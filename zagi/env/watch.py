@@ -2,7 +2,8 @@
 
 Watches .zagi/env.toml and .zagi/env.lock (and, with --infer, the files detection reads
 in the project root). A change to env.toml relocks and syncs; a new lock (a checkout)
-syncs; with --infer a version-file change re-runs `zagi init --force` first. Quiet
+syncs; with --infer a version-file change re-infers env.toml first, keeping what the
+user wrote in it (init's merge). Quiet
 except for one line per action; stops on Ctrl-C.
 """
 
@@ -63,7 +64,7 @@ def _loop(project: Project, infer: bool, say: Callable[[str], None],
             from zagi.project import init
 
             try:
-                init.run(project.root, force=True)
+                init.run(project.root, force=True, merge=True)  # keep what the user wrote
                 say("re-inferred .zagi/env.toml")
             except ZagiError as exc:
                 say(f"re-infer failed: {exc}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,9 @@ def parse_with(values: list[str]) -> list[tuple[str, str]]:
 
 
 def run(root: Path, *, force: bool = False, dry_run: bool = False,
-        overrides: list[tuple[str, str]] | None = None) -> InitResult:
+        overrides: list[tuple[str, str]] | None = None, merge: bool = False) -> InitResult:
+    """Infer and write env.toml. `merge` (re-inference: `zagi watch --infer`,
+    `init --merge`): what the user wrote in the existing file is kept (see merge_user)."""
     from detectors import infer  # lazy: the CLI's --help must not pay for detectors
 
     if not root.is_dir():
@@ -61,6 +64,10 @@ def run(root: Path, *, force: bool = False, dry_run: bool = False,
         report.warnings.append("no project files found (package.json, pyproject.toml, go.mod, "
                                "Cargo.toml, ...); env.toml has no tools")
     text = render(report)
+    if merge and target.is_file():
+        from zagi.core.fsutil import read_bounded
+
+        text = merge_user(read_bounded(target, 1 << 20).decode("utf-8", errors="replace"), text)
     # A cheap syntax check only: importing the pydantic spec here would cost more than
     # the whole detection on a big monorepo. The tests load every rendered fixture
     # through the full spec (tests/cli/test_fixtures.py).
@@ -137,7 +144,8 @@ def render(report: Report) -> str:
     if report.nix:
         nix = tomlkit.table()
         item = tomlkit.item(report.nix.version or ".")
-        item.comment(f"{report.nix.evidence[0].cite()}: the repo's own Nix env is preferred")
+        item.comment(f"{report.nix.evidence[0].cite()} (recorded only: zagi locks the tools "
+                     "above, not this Nix env, yet)")
         nix.add(report.nix.name, item)
         doc.add("nix", nix)
     return tomlkit.dumps(doc)
@@ -177,3 +185,57 @@ def to_json(result: InitResult) -> dict[str, Any]:
         "path": str(result.path),
         "written": result.written,
     }
+
+
+# The comment init writes after a value it inferred: "# FILE:LINE (kind)" or the rule.
+_EVIDENCE = re.compile(r"^\s*\S+(:\d+)?\s.*\((pin|ci|floor|default|override)\b|"
+                       r"^\s*\S+:\d+\s+RUN\b|^\s*\S+:\d+\s")
+
+
+def _inferred(comment: str | None) -> bool:
+    return bool(comment and _EVIDENCE.search(comment.lstrip("#")))
+
+
+def merge_user(old_text: str, new_text: str) -> str:
+    """The newly inferred env.toml, with what the user wrote in the old one kept: entries
+    without init's evidence comment (tools, services, [nix], system packages) and every
+    [env] variable (init only ever writes those as commented-out candidates). Inferred
+    entries whose evidence is gone are dropped; inferred values are updated."""
+    import tomlkit
+    from tomlkit.items import Table
+
+    try:
+        old = tomlkit.parse(old_text)
+    except Exception:  # an env.toml that does not parse: nothing of it can be kept
+        return new_text
+    new = tomlkit.parse(new_text)
+    for section in ("tools", "services", "nix"):
+        was = old.get(section)
+        if not isinstance(was, Table):
+            continue
+        target = new.setdefault(section, tomlkit.table())
+        for key, item in was.items():
+            if not _inferred(getattr(getattr(item, "trivia", None), "comment", "")):
+                target[key] = item
+    env = old.get("env")
+    if isinstance(env, Table) and len(env):
+        target_env = new.setdefault("env", tomlkit.table())
+        for key, item in env.items():
+            target_env[key] = item
+    kept = _user_packages(old_text, old)
+    if kept:
+        system = new.setdefault("system", tomlkit.table())
+        packages = system.setdefault("packages", tomlkit.array())
+        for name in kept:
+            if name not in packages:
+                packages.append(name)
+    return tomlkit.dumps(new)
+
+
+def _user_packages(old_text: str, old: Any) -> list[str]:
+    """[system] packages the user added: listed without init's evidence comment."""
+    system = old.get("system")
+    packages = list(system.get("packages", [])) if hasattr(system, "get") else []
+    inferred = {m.group(1) for m in re.finditer(r'^\s*"([^"]+)"\s*,?\s*#\s*\S+:\d+', old_text,
+                                                re.MULTILINE)}
+    return [str(p) for p in packages if str(p) not in inferred]
