@@ -162,10 +162,13 @@ def tag_version(name: str, tag: str | None) -> str | None:
 
 
 def image_tool(ctx: Ctx, tool: str, version: str | None, file: str, line: int | None,
-               rule: str, rnk: int) -> None:
+               rule: str, rnk: int, tag: str | None = None) -> None:
     """A tool named by a container image: a pin at container rank, except a major-only tag
     of a tool told apart by major.minor (python:3), which is a weak floor
-    (rank.VAGUE_IMAGE): a requires-python floor or a CI pin says more."""
+    (rank.VAGUE_IMAGE): a requires-python floor or a CI pin says more. Elixir's tags
+    carry their OTP too (elixir:1.16-otp-26): that is erlang's version."""
+    if tool == "elixir" and tag and (m := re.search(r"-otp-(\d+(?:\.\d+)*)", tag)):
+        ctx.tool("erlang", m.group(1), "pin", file, line, f"{rule} (its OTP)", rnk)
     if version and version.isdigit() and tool in data("images")["vague"]["major_only"]:
         ctx.tool(tool, version, "floor", file, line, f"{rule} (major only: vague)",
                  rank.VAGUE_IMAGE)

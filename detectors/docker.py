@@ -114,7 +114,7 @@ def _from(ctx: Ctx, file: str, ins: Instr, args: dict[str, str], stages: list[st
     v = tag_version(iname, tag)
     role = "final stage" if final else "build stage"
     image_tool(ctx, tool, v, file, ins.line, f"FROM {image} ({role})",
-               rank.CONTAINER + (1 if final else 0))
+               rank.CONTAINER + (1 if final else 0), tag)
 
 
 def _run(ctx: Ctx, file: str, ins: Instr) -> None:

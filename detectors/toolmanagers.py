@@ -210,7 +210,7 @@ def _devcontainer_doc(ctx: Ctx, rel: str, text: str, doc: dict[str, Any]) -> Non
         name, tag = image_ref(image)
         if tool := lookup_image(name, "tools"):
             image_tool(ctx, tool, tag_version(name, tag), rel, json_key_line(text, "image"),
-                       f"devcontainer image {image}", rank.CONTAINER)
+                       f"devcontainer image {image}", rank.CONTAINER, tag)
     build = doc.get("build")
     if isinstance(build, dict) and isinstance(build.get("dockerfile"), str):
         base = rel.rsplit("/", 1)[0] if "/" in rel else "."

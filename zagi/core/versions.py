@@ -6,7 +6,8 @@ report conflicting pins honestly.
 
 Grammar (documented in docs/env-toml.md):
   alias     lts | latest | stable | beta | nightly | nightly-YYYY-MM-DD | *
-  version   1 | 1.2 | 1.2.3 | 1.2.3-rc.1   (a prefix: "20" means the newest 20.x)
+  version   1 | 1.2 | 1.2.3 | 1.2.3-rc.1 | 0.14.0-dev.39+d092c752f
+            (a prefix: "20" means the newest 20.x)
   x-range   18.x | 3.12.*                    (normalised to "18", "3.12")
   range     one or more of  >=V >V <=V <V ==V !=V ^V ~V ~=V ~>V  joined by "," or spaces
 
@@ -22,7 +23,8 @@ from typing import Literal
 
 ALIASES = frozenset({"lts", "latest", "stable", "beta", "nightly", "*"})
 _NIGHTLY = re.compile(r"^nightly-\d{4}-\d{2}-\d{2}$")
-_VERSION = r"\d+(?:\.\d+)*(?:[-+]?[a-z][0-9a-z.]*)?"
+# ... plus semver build metadata, as zig's dev versions carry it: 0.14.0-dev.39+d092c752f
+_VERSION = r"\d+(?:\.\d+)*(?:[-+]?[a-z][0-9a-z.]*)?(?:\+[0-9a-z.]+)?"
 _VERSION_RE = re.compile(rf"^{_VERSION}$")
 _XRANGE = re.compile(r"^(\d+(?:\.\d+)*)(?:\.[x*])+$", re.IGNORECASE)
 _OP = r"(?:>=|<=|==|!=|~=|~>|>|<|=|\^|~)"
