@@ -44,6 +44,16 @@ def detect(ctx: Ctx) -> None:
     needs_node = pkg is not None and manager != "bun"
     if needs_node and not node_pinned:
         ctx.default("node", "package.json", "package.json present; no node version pinned")
+    elif pkg is not None and manager == "bun" and not node_pinned and _declares_deps(pkg):
+        # npm packages assume node (install scripts, node-gyp): the build-plan tools put
+        # node beside bun as soon as a bun project has dependencies.
+        ctx.default("node", "package.json", "bun project with dependencies: packages may "
+                                            "need node (install scripts, node-gyp)")
+
+
+def _declares_deps(pkg: dict[str, Any]) -> bool:
+    return any(isinstance(pkg.get(s), dict) and pkg[s]
+               for s in ("dependencies", "devDependencies", "optionalDependencies"))
 
 
 def _package_json(ctx: Ctx) -> dict[str, Any] | None:
@@ -102,7 +112,9 @@ def _package_fields(ctx: Ctx, pkg: dict[str, Any]) -> bool:
     found = False
     engines = pkg.get("engines")
     if isinstance(engines, dict):
-        for tool in ("node", "bun", "deno"):
+        # engines.pnpm / engines.yarn name the package manager's version too (a range
+        # picks that manager, as corepack and pnpm itself read it)
+        for tool in ("node", "bun", "deno", "pnpm", "yarn"):
             val = engines.get(tool)
             if isinstance(val, str) and (c := npm_range(val)):
                 req, kind, note = c
@@ -149,6 +161,10 @@ def _manager(ctx: Ctx, pkg: dict[str, Any] | None) -> str:
         dpm = pkg["devEngines"].get("packageManager")
         if isinstance(dpm, dict) and dpm.get("name") in MANAGERS:
             explicit = str(dpm["name"])
+    engines = pkg.get("engines") if pkg else None
+    if explicit is None and not managers and isinstance(engines, dict):
+        # engines.pnpm / engines.yarn without a lockfile still say which manager
+        explicit = next((m for m in ("pnpm", "yarn") if isinstance(engines.get(m), str)), None)
     chosen = explicit or (managers[0] if managers else None)
     if len(managers) > 1 or (explicit and managers and explicit not in managers):
         ctx.warn(f"{ctx.rel('.')}: lockfiles of several package managers "
