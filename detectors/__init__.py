@@ -29,6 +29,7 @@ from detectors import (
     ruby,
     rust,
     services,
+    sources,
     swift,
     toolmanagers,
     zig,
@@ -90,6 +91,8 @@ def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
                              **({"workspaces": proj.workspaces} if proj.workspaces else {}),
                              **({"auxiliary": True} if aux else {})})
     findings += _auxiliary(findings, aux_findings, aux_warnings, warn)
+    if not any(f.category == "tool" for f in findings):
+        _source_files(fs, findings, warnings, suggestions, warn)
     for name, version in overrides:
         ev = Evidence("command line", None, f"--with {name}@{version}")
         findings.append(Finding("tool", name, version, "override", ev, rank.OVERRIDE))
@@ -120,3 +123,16 @@ def _auxiliary(findings: list[Finding], aux: list[Finding], aux_warnings: list[s
         for w in aux_warnings:
             warn(w)
     return aux if use else []
+
+
+def _source_files(fs: RepoFS, findings: list[Finding], warnings: list[str],
+                  suggestions: list[tuple[str, str]], warn: Callable[[str], None]) -> None:
+    """No manifest anywhere: guess from the root's (or src/'s) source files."""
+    for rel in (".", "src"):
+        names = frozenset(fs.listdir(rel)) if rel == "." or fs.exists(rel) else frozenset()
+        ctx = Ctx(fs, rel, names, findings, warnings, suggestions, Project(rel))
+        sources.detect(ctx)
+        if any(f.category == "tool" for f in findings):
+            warn("no manifest or version file: the tools were guessed from source files "
+                 "(pin them in .zagi/env.toml)")
+            return
