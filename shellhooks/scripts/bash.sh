@@ -88,7 +88,11 @@ _zagi_update() {
     return 0
   fi
   if [[ $_zagi_d/.zagi/env.lock -nt $_zagi_d/.zagi/.synced ]]; then
-    _zagi_say "$_zagi_d" "env.lock changed; run \`zagi sync\` (keeping the last env meanwhile)"
+    if [[ -n ${ZAGI_AUTO_SYNC-} ]]; then
+      _zagi_say "$_zagi_d" "env.lock changed; syncing in the background (keeping the last env meanwhile)"
+    else
+      _zagi_say "$_zagi_d" "env.lock changed; run \`zagi sync\` (keeping the last env meanwhile)"
+    fi
     _zagi_bg "$_zagi_d"  # trusted project: sync checks the new lock's sources itself
   fi
   [[ $_zagi_d == "$_ZAGI_ROOT" && $_zagi_id == "$_ZAGI_ID" ]] && return 0

@@ -73,7 +73,11 @@ function _zagi_update
     end
     set -l mt (path mtime $d/.zagi/env.lock $d/.zagi/.synced)
     if test (count $mt) -eq 2; and test $mt[1] -gt $mt[2]
-        _zagi_say $d "env.lock changed; run `zagi sync` (keeping the last env meanwhile)"
+        if set -q ZAGI_AUTO_SYNC
+            _zagi_say $d "env.lock changed; syncing in the background (keeping the last env meanwhile)"
+        else
+            _zagi_say $d "env.lock changed; run `zagi sync` (keeping the last env meanwhile)"
+        end
         _zagi_bg $d  # trusted project: sync checks the new lock's sources itself
     end
     test "$d" = "$_ZAGI_ROOT" -a "$id" = "$_ZAGI_ID"; and return 0

@@ -83,7 +83,11 @@ _zagi_update() {
     return 0
   fi
   if [[ $d/.zagi/env.lock -nt $d/.zagi/.synced ]]; then
-    _zagi_say "$d" "env.lock changed; run \`zagi sync\` (keeping the last env meanwhile)"
+    if [[ -n ${ZAGI_AUTO_SYNC-} ]]; then
+      _zagi_say "$d" "env.lock changed; syncing in the background (keeping the last env meanwhile)"
+    else
+      _zagi_say "$d" "env.lock changed; run \`zagi sync\` (keeping the last env meanwhile)"
+    fi
     _zagi_bg "$d"  # trusted project: sync checks the new lock's sources itself
   fi
   [[ $d == "$_ZAGI_ROOT" && $id == "$_ZAGI_ID" ]] && return 0

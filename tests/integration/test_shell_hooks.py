@@ -165,7 +165,8 @@ def test_background_sync_is_picked_up_on_a_later_prompt(world: dict[str, Path],
     try:
         sh.run('eval "$(zagi hook bash)"')
         assert node(sh) == "v20.12.2"
-        sh.run("git checkout -q main")
+        said = sh.run("git checkout -q main")
+        assert "syncing in the background" in said and "run `zagi sync`" not in said
         for _ in range(100):
             if node(sh) == "v22.2.0":
                 break
