@@ -111,6 +111,11 @@ def _recording(name: str | None, own: list[str]) -> contextlib.AbstractContextMa
             start = Path(own[i + 1])
         elif arg.startswith("--project="):
             start = Path(arg.partition("=")[2])
+    if name == "init":  # `zagi init [PATH]`: the repository is the positional argument
+        after = own[own.index("init") + 1:]
+        paths = [a for j, a in enumerate(after) if not a.startswith("-")
+                 and (j == 0 or after[j - 1] != "--with")]
+        start = Path(paths[0]) if paths else start
     root = find_root(start) if start.is_dir() else None
     if root is None and name == "init" and start.is_dir():
         root = start.resolve()  # init makes the project: its "before" is no .zagi/

@@ -160,15 +160,18 @@ def blobs(repo: Path, specs: list[str]) -> dict[str, bytes | None]:
               input_text="".join(f"{s}\n" for s in wanted)).stdout.encode("utf-8",
                                                                        "surrogateescape")
     pos = 0
-    for spec in wanted:
-        end = raw.index(b"\n", pos)
-        header = raw[pos:end].split()
-        pos = end + 1
-        if len(header) < 3 or header[-1] == b"missing":
-            continue
-        size = int(header[2])
-        out[spec] = raw[pos:pos + size]
-        pos += size + 1  # the content, then a newline
+    try:
+        for spec in wanted:
+            end = raw.index(b"\n", pos)
+            header = raw[pos:end].split()
+            pos = end + 1
+            if len(header) < 3 or header[-1] == b"missing":
+                continue
+            size = int(header[2])
+            out[spec] = raw[pos:pos + size]
+            pos += size + 1  # the content, then a newline
+    except ValueError:
+        raise GitError("git cat-file --batch answered in a form zagi does not read") from None
     return out
 
 
