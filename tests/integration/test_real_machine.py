@@ -67,11 +67,14 @@ def test_clone_uses_a_team_cache_once_the_daemon_trusts_its_key(
     a.zagi("lock", cwd=repo)
     pub = a.zagi("keys", "generate", "team-1").out.strip()
     cache = a.mkdir(a.dir / "team-cache")
-    a.zagi("publish", "--to", f"file://{cache}", cwd=repo)
+    published = a.zagi("publish", "--json", "--to", f"file://{cache}", cwd=repo).json()
     (repo / ".zagi" / "config.toml").write_text(f'[cache]\nurls = ["file://{cache}"]\n')
     a.run("git", "add", "-A", cwd=repo)
     a.run("git", "commit", "-qm", "env", cwd=repo)
     out, closure = _closure(repo)
+    # what the upstream cache already has is not uploaded again (as cachix skips it)
+    assert published["uploaded"] == [out]
+    assert sorted(published["upstream"]) == sorted(p for p in closure if p != out)
 
     # b: a user the daemon does not trust, whose daemon does not trust the team key. zagi
     # says so before building, names the nix.conf line, and Nix fetches what upstream has.
@@ -89,8 +92,8 @@ def test_clone_uses_a_team_cache_once_the_daemon_trusts_its_key(
                if p != out and not p.endswith("-bootstrap-busybox"))
 
     # c: root trusts the key (`zagi cache trust`, then the daemon restart it asks for);
-    # the clone is then a download: every path signed by the team key, nothing built,
-    # nothing even evaluated (no .drv in the store).
+    # the clone is then a download: the env from the team cache, signed by its key, the
+    # rest from upstream; nothing built, nothing even evaluated (no .drv in the store).
     c: Machine = machines("c")
     said = c.zagi("cache", "trust", f"file://{cache}", pub, root=True)
     assert "restart" in said.out
@@ -101,10 +104,12 @@ def test_clone_uses_a_team_cache_once_the_daemon_trusts_its_key(
     dest = c.mkdir(c.dir / "work")
     data = c.zagi("clone", "--json", "--trust", pub, str(repo), str(dest / "repo"),
                   cwd=dest).json()
-    assert data["built"] == [] and data["source"] == f"file://{cache}", data
+    assert data["built"] == [] and data["source"] == f"file://{cache}", data["notes"]
     assert sorted(data["fetched"]) == sorted(closure)
     got = c.path_info(closure)
-    assert all(_signed_by(got[p], "team-1") and not got[p].get("ultimate") for p in closure)
+    assert _signed_by(got[out], "team-1")
+    assert all(_signed_by(got[p], "upstream-1") for p in closure if p != out)
+    assert not any(got[p].get("ultimate") for p in closure)
     assert c.store_has("*.drv") == []
     ran = c.run(str(dest / "repo" / ".zagi" / "env" / "bin" / "node"), "--version")
     assert ran.out.strip() == "v20.12.2"
@@ -187,6 +192,6 @@ def test_a_lock_for_another_platform_is_read_from_the_caches_not_built(
     c.run("rm", "-f", f"{there}/.zagi/env", f"{there}/.zagi/.synced")
     data = c.zagi("sync", "--frozen", "--json", "--cache", f"file://{cache}", "--trust", pub,
                   cwd=there).json()
-    assert data["built"] == [] and data["source"] == f"file://{cache}", data
+    assert data["built"] == [] and data["source"] == f"file://{cache}", data["notes"]
     assert other["out"] in data["fetched"]
     assert (there / ".zagi" / "env.lock").read_bytes() == after

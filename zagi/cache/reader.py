@@ -88,6 +88,8 @@ class Offer:
     url: str  # what Nix reads (for s3://: the local mirror)
     source: str  # the cache as configured
     signers: frozenset[str] = frozenset()  # names of the trusted keys that signed it
+    upstream: tuple[str, ...] = ()  # closure paths it leaves to the caches Nix uses
+    paths: tuple[str, ...] = ()  # the closure paths it holds (all but `upstream`)
 
 
 def find(env_id: str, closure: tuple[PathInfo, ...], cfg: CacheConfig,
@@ -100,27 +102,47 @@ def find(env_id: str, closure: tuple[PathInfo, ...], cfg: CacheConfig,
     for url in cfg.urls:
         try:
             cache = open_url(url)
-            if cache.get(narinfo.manifest_key(env_id)) is None:
+            raw = cache.get(narinfo.manifest_key(env_id))
+            if raw is None:
                 continue
-            signers, problems = _verify(cache, closure, cfg.public_keys, unpinned)
+            upstream = _upstream(raw, closure)
+            here = tuple(p for p in closure if p.path not in upstream)
+            signers, problems = _verify(cache, here, cfg.public_keys, unpinned, closure)
             if problems:
                 say.append(f"cache {url}: {problems[0]}" + (f" (+{len(problems) - 1} more)"
                                                             if len(problems) > 1 else ""))
                 continue
-            paths = [p.path for p in closure] + ([unpinned] if unpinned else [])
+            paths = [p.path for p in here] + ([unpinned] if unpinned else [])
+            ups = tuple(sorted(upstream))
             if url.startswith("s3://"):
-                return Offer(mirror(cache, env_id, paths), url, signers)
-            return Offer(url, url, signers)
+                return Offer(mirror(cache, env_id, paths), url, signers, ups, tuple(paths))
+            return Offer(url, url, signers, ups, tuple(paths))
         except ZagiError as exc:
             say.append(f"cache {url}: {exc}")
     return None
 
 
+def _upstream(raw: bytes, closure: tuple[PathInfo, ...]) -> set[str]:
+    """The closure paths a manifest says the cache left to the caches Nix uses (a
+    manifest is repository-reachable input: only paths of the locked closure count, and
+    those are fetched by Nix from the user's own caches, which Nix checks)."""
+    try:
+        data = json.loads(raw[: 16 << 20])
+    except (ValueError, RecursionError):
+        return set()
+    listed = data.get("upstream") if isinstance(data, dict) else None
+    inside = {p.path for p in closure}
+    return {p for p in listed if isinstance(p, str) and p in inside} \
+        if isinstance(listed, list) else set()
+
+
 def _verify(cache: Readable, closure: tuple[PathInfo, ...], trusted: list[str],
-            unpinned: str | None = None) -> tuple[frozenset[str], list[str]]:
-    """Every closure path has a narinfo signed by a trusted key that says what the lock
-    says: (the keys that signed, messages for the paths that fail)."""
-    inside = {narinfo.base_name(p.path) for p in closure}
+            unpinned: str | None = None,
+            whole: tuple[PathInfo, ...] | None = None) -> tuple[frozenset[str], list[str]]:
+    """Every path of `closure` has a narinfo signed by a trusted key that says what the lock
+    says, its references inside the lock's `whole` closure (default: `closure`): (the keys
+    that signed, messages for the paths that fail)."""
+    inside = {narinfo.base_name(p.path) for p in (whole or closure)}
     records = list(closure)
     if unpinned:
         inside.add(narinfo.base_name(unpinned))
@@ -204,6 +226,11 @@ def blocked(offer: Offer, cfg: CacheConfig, store: nix.StoreInfo) -> str | None:
 
 def fetch(offer: Offer, cfg: CacheConfig, paths: list[str], store: nix.StoreInfo,
           on_event: nix.Event | None = None) -> None:
-    """Copy the env's paths from the cache into the store (signatures checked by Nix)."""
+    """Copy the env's paths from the cache into the store (signatures checked by Nix).
+    A cache that leaves some paths to upstream caches (fetched first, by the caller)
+    gives exactly the paths it holds: Nix would look for the others in it."""
     keys = [k for k in cfg.public_keys if k.split(":", 1)[0] in offer.signers]
-    nix.copy_from(offer.url, paths, keys, store, on_event)
+    if offer.upstream:
+        nix.copy_from(offer.url, list(offer.paths), keys, store, on_event, recursive=False)
+    else:
+        nix.copy_from(offer.url, paths, keys, store, on_event)

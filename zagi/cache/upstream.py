@@ -20,7 +20,7 @@ from zagi.formats.lockfile import PathInfo
 from zagi.formats.narinfo import NarInfo
 from zagi.storage import Readable, open_url
 
-__all__ = ["MAX_PATHS", "closure"]
+__all__ = ["MAX_PATHS", "closure", "have"]
 
 MAX_PATHS = 50_000  # a closure bigger than any real env: a loop or a hostile cache
 _FETCHERS = 8
@@ -71,3 +71,23 @@ def closure(paths: list[str], store: nix.StoreInfo) -> tuple[PathInfo, ...]:
                 nxt.update(f"{narinfo.STORE_DIR}/{r}" for r in info.references)
             todo = sorted(nxt - set(seen))
     return tuple(PathInfo(p, i.nar_hash, i.nar_size) for p, i in sorted(seen.items()))
+
+
+def have(paths: list[str], store: nix.StoreInfo) -> set[str]:
+    """The paths the caches Nix uses already hold (signed by a key Nix trusts): what a
+    publish need not upload, as cachix skips what its upstreams have. A cache that cannot
+    be reached holds nothing."""
+    from zagi.core.errors import ZagiError
+
+    caches, keys = _caches(store), list(store.trusted_public_keys)
+    if not caches or not paths:
+        return set()
+
+    def one(path: str) -> bool:
+        try:
+            return _one(caches, keys, path) is not None
+        except ZagiError:
+            return False
+
+    with ThreadPoolExecutor(_FETCHERS) as pool:
+        return {p for p, there in zip(paths, pool.map(one, paths), strict=True) if there}

@@ -89,6 +89,7 @@ class PublishResult:
     env_id: str
     uploaded: list[str] = field(default_factory=list)
     skipped: int = 0
+    upstream: list[str] = field(default_factory=list)  # left to the caches Nix uses
     bytes: int = 0
     seconds: float = 0.0
 
@@ -144,17 +145,24 @@ def prepare(project: Project) -> tuple[Lock, str, str, dict[str, PathInfo]]:
 
 
 def manifest(lk: Lock, system: str, out: str, closure: dict[str, PathInfo],
-             key: SecretKey) -> bytes:
-    """envs/<env-id>.json: one GET tells a clone whether this cache has its env."""
+             key: SecretKey, upstream: list[str]) -> bytes:
+    """envs/<env-id>.json: one GET tells a clone whether this cache has its env, and which
+    of its paths it leaves to the caches Nix uses (`upstream`: cache.nixos.org's glibc)."""
     return json.dumps({"env_id": lk.env_id_for(system), "system": system, "out": out,
-                       "closure": sorted(closure), "public_key": key.public()},
+                       "closure": sorted(closure), "public_key": key.public(),
+                       "upstream": sorted(upstream)},
                       indent=2, sort_keys=True).encode() + b"\n"
 
 
 def publish(project: Project, url: str | None, key_name: str | None,
             on_upload: Callable[[str, int], None] | None = None,
-            on_plan: Callable[[int], None] | None = None) -> PublishResult:
-    """`on_plan(total NAR bytes)` once, then `on_upload(path, NAR bytes)` per path done."""
+            on_plan: Callable[[int], None] | None = None,
+            everything: bool = False) -> PublishResult:
+    """`on_plan(total NAR bytes)` once, then `on_upload(path, NAR bytes)` per path done.
+
+    Paths the caches Nix uses already hold are not uploaded (`everything`: upload them
+    too, for a cache that must stand alone); a clone fetches them from those caches. The
+    Cachix push API needs every reference in the cache, so it gets everything."""
     t0 = time.perf_counter()
     sink = open_sink(url)
     lk, system, out, closure = prepare(project)
@@ -162,6 +170,12 @@ def publish(project: Project, url: str | None, key_name: str | None,
     res = PublishResult(sink.url, lk.env_id_for(system))
     missing = sorted(sink.missing(sorted(closure)), key=lambda p: -closure[p].nar_size)
     res.skipped = len(closure) - len(missing)
+    if not everything and isinstance(sink, StorageSink) and missing:
+        from zagi.cache import upstream
+
+        res.upstream = sorted(upstream.have([p for p in missing if p != out],
+                                            nix.store_info()))
+        missing = [p for p in missing if p not in set(res.upstream)]
     if on_plan:
         on_plan(sum(closure[p].nar_size for p in missing))
     refs = nix.references(missing)
@@ -187,7 +201,8 @@ def publish(project: Project, url: str | None, key_name: str | None,
         info.sigs = [key.sign(info.fingerprint())]
         sink.put_narinfo(p, info)
         res.uploaded.append(p)
-    sink.put_manifest(lk.env_id_for(system), manifest(lk, system, out, closure, key))
+    sink.put_manifest(lk.env_id_for(system),
+                      manifest(lk, system, out, closure, key, res.upstream))
     sink.finish()
     res.seconds = time.perf_counter() - t0
     return res

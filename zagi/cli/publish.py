@@ -15,6 +15,9 @@ def publish(
                                                         "endpoint=... (default: the local "
                                                         "cache under $ZAGI_HOME).")] = None,
     key: Annotated[str | None, typer.Option("--key", help="Signing key name.")] = None,
+    everything: Annotated[bool, typer.Option(
+        "--all", help="Upload also the paths the caches Nix uses already have (a cache that "
+                      "stands alone).")] = False,
     project: Annotated[Path, typer.Option("--project", "-C", help="Project directory.")] = Path(),
     json: Json = False,
     verbose: Verbose = False,
@@ -39,11 +42,14 @@ def publish(
         task = bar.add_task("publish", total=None)
         res = writer.publish(find(project), to, key,
                              on_upload=lambda _p, n: bar.advance(task, n),
-                             on_plan=lambda total: bar.update(task, total=total))
+                             on_plan=lambda total: bar.update(task, total=total),
+                             everything=everything)
     rate = res.bytes / res.seconds / 1e6 if res.seconds else 0.0
     if json:
         emit_json({"cache": res.url, "env_id": res.env_id, "uploaded": res.uploaded,
-                   "skipped": res.skipped, "bytes": res.bytes, "seconds": round(res.seconds, 3)})
+                   "skipped": res.skipped, "upstream": res.upstream, "bytes": res.bytes,
+                   "seconds": round(res.seconds, 3)})
     else:
         typer.echo(f"published env {res.env_id[:12]} to {res.url}: {len(res.uploaded)} path(s) "
-                   f"uploaded ({res.bytes / 1e6:.1f} MB, {rate:.1f} MB/s), {res.skipped} already there")
+                   f"uploaded ({res.bytes / 1e6:.1f} MB, {rate:.1f} MB/s), {res.skipped} already there"
+                   + (f", {len(res.upstream)} left to the caches Nix uses" if res.upstream else ""))

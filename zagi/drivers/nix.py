@@ -61,6 +61,7 @@ __all__ = [
     "show_config",
     "store_info",
     "substitute",
+    "substitute_all",
     "version",
     "would_build",
 ]
@@ -475,12 +476,14 @@ def store_info(full: bool = True) -> StoreInfo:
 
 
 def copy_from(url: str, paths: list[str], keys: list[str], store: StoreInfo,
-              on_event: Event | None = None) -> None:
+              on_event: Event | None = None, recursive: bool = True) -> None:
     """Copy `paths` and their closures from the binary cache at `url`, read by this
     process (so the daemon need not trust the cache URL). The store checks signatures
     against its trusted-public-keys; `keys` are added to those only for a trusted user
     (an untrusted user's keys would be ignored, with a warning)."""
-    argv = [*_NIX_CMD, "copy", "--from", url,
+    # --no-recursive: exactly these paths (their references are already valid, e.g.
+    # substituted from the user's caches); else their closures from this cache
+    argv = [*_NIX_CMD, "copy", "--from", url, *([] if recursive else ["--no-recursive"]),
             *paths]
     if store.trusted and keys:
         argv += ["--option", "extra-trusted-public-keys", " ".join(keys)]
@@ -494,6 +497,22 @@ def copy_from(url: str, paths: list[str], keys: list[str], store: StoreInfo,
     res = proc.stream(argv, line, timeout=BUILD_TIMEOUT)
     if not res.ok:
         raise _failure(f"copying from {url}", res, NixFetchError)
+
+
+def substitute_all(paths: list[str], on_event: Event | None = None) -> bool:
+    """Fetch every path (and its closure) from the caches the user configured; False when
+    they do not have one of them."""
+    missing = [p for p in paths if not is_valid(p)]
+    if not missing:
+        return True
+
+    def line(text: str) -> None:
+        if on_event is not None and (m := re.match(r"copying path '(/nix/store/[^']+)' from",
+                                                   text)):
+            on_event("fetch", m.group(1))
+
+    _require()
+    return proc.stream(["nix-store", "--realise", *missing], line, timeout=BUILD_TIMEOUT).ok
 
 
 def substitute(path: str, on_event: Event | None = None) -> bool:

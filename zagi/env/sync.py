@@ -126,11 +126,12 @@ class _Notes:
 
 
 def _download(env_id: str, entry: SystemLock, caches: CacheConfig | None,
-              progress: Progress, notes: _Notes) -> tuple[list[str], str | None] | None:
+              progress: Progress, notes: _Notes) -> tuple[list[str], str | None, bool] | None:
     """Make the locked output valid without evaluating: (paths fetched, the zagi cache
-    they came from), or None when no cache has it (then it is built)."""
+    they came from, whether every path came from narinfos checked against the lock), or
+    None when no cache has it (then it is built)."""
     if nix.is_valid(entry.out):
-        return [], None  # already here: another project, an earlier clone
+        return [], None, False  # already here: another project, an earlier clone
     fetched: list[str] = []
 
     def event(kind: str, path: str) -> None:
@@ -155,15 +156,20 @@ def _download(env_id: str, entry: SystemLock, caches: CacheConfig | None,
             why = cache_mod.blocked(offer, caches, store)
         if why is not None:
             notes.add(why)
+        elif offer.upstream and not nix.substitute_all(list(offer.upstream), event):
+            notes.add(f"{offer.source} leaves {len(offer.upstream)} path(s) to the caches Nix "
+                      "uses, and they could not deliver them; building instead")
         else:
             try:
                 cache_mod.fetch(offer, caches, [entry.out], store, event)
-                return fetched, offer.source
+                exact = not offer.upstream and not entry.partial and \
+                    set(fetched) == set(closure)
+                return fetched, offer.source, exact
             except NixError as exc:
                 notes.add(f"fetching from {offer.source} failed ({exc.message}); "
                           "building instead")
     if nix.substitute(entry.out, event):
-        return fetched, None
+        return fetched, None, False
     return None
 
 
@@ -244,10 +250,8 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
                 (got := _download(env_id, entry, caches, progress, notes)) is not None:
             # Every path copied just now from narinfos that say what the lock says (Nix
             # checks each NAR against its narinfo): the store holds the lock's closure.
-            # Anything that was here before is asked of Nix, as after a build.
-            copied = got[1] is not None and not entry.partial and \
-                set(got[0]) == {r.path for r in entry.closure}
-            closure = entry.closure if copied else _verify(lk, system, entry.out)
+            # Anything else (already here, from upstream caches) is asked of Nix.
+            closure = entry.closure if got[2] else _verify(lk, system, entry.out)
             _install(project, env_id, entry.out, lk, opts, closure)
             _mount(project, env_id, entry.out)
             return SyncResult(env_id, entry.out, False, relocked, pre_built, got[0],
