@@ -211,3 +211,14 @@ def test_commit_records_provenance_in_a_note_that_log_shows(
     assert "by claude-code, model model-x, tests `zig version` exit 0" in z("log", cwd=repo).out
     failing = run_zagi("commit", "--allow-empty", "-m", "x", cwd=repo, env=zenv)
     assert failing.code == 2  # not a zagi option: usage error, nothing committed
+
+
+def test_sync_no_build_never_builds_and_says_what_would(repo: Path, z: Callable[..., Ran]) -> None:
+    """What the git hooks run: a lock that needs Nix to move is named, exit 1, nothing built."""
+    z("sync", cwd=repo)
+    before = os.readlink(repo / ".zagi" / "env")
+    z("add", "--no-lock", "zig@0.15", cwd=repo)  # env.toml ahead of its lock
+    ran = z("sync", "--no-build", "--json", cwd=repo, check=False)
+    assert ran.code == 1 and ran.json()["kind"] == "NeedsBuild"
+    assert os.readlink(repo / ".zagi" / "env") == before
+    assert z("sync", "--no-build", "--json", "--frozen", cwd=repo, check=False).code == 1
