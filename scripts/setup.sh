@@ -70,7 +70,12 @@ fi
 # Its builders may use only store paths (so it builds in Nix's sandbox, as nixpkgs
 # does); a statically linked busybox is the one binary it imports into the store.
 boot=fixtures/nixpkgs/bootstrap/busybox
-if bb=$(command -v busybox 2>/dev/null) && { ldd "$bb" 2>&1 || true; } | grep -q 'not a dynamic'; then
+static_busybox() { bb=$(command -v busybox 2>/dev/null) && { ldd "$bb" 2>&1 || true; } | grep -q 'not a dynamic'; }
+if ! static_busybox && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say install "busybox-static (a dynamic busybox is not enough: the stand-in set runs it in the Nix sandbox)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends busybox-static >/dev/null
+fi
+if static_busybox; then
   if ! cmp -s "$bb" "$boot"; then
     say copy "$bb -> $boot (static; the stand-in set's bootstrap)"; cp "$bb" "$boot"; chmod 755 "$boot"
   else say ok "stand-in bootstrap ($boot)"; fi
