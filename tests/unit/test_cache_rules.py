@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zagi.cache import rules
 from zagi.core.errors import Conflict
@@ -31,3 +33,14 @@ def test_reference_order_puts_references_first() -> None:
     order = rules.reference_order(["d", "c", "b", "a"], refs)
     assert sorted(order) == ["a", "b", "c", "d"]
     assert order.index("a") < order.index("b") < order.index("c")
+
+
+@settings(max_examples=200)
+@given(st.lists(st.binary(max_size=3000), max_size=40), st.integers(min_value=1, max_value=4096))
+def test_batching_nar_pieces_keeps_every_byte_in_order(pieces: list[bytes], size: int) -> None:
+    """publish hashes and compresses the NAR in batches: the bytes are exactly the NAR's."""
+    from zagi.formats import nar
+
+    out = list(nar.batched(iter(pieces), size))
+    assert b"".join(out) == b"".join(pieces)
+    assert all(len(c) >= size for c in out[:-1])

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from zagi.core.errors import ZagiError
 
-__all__ = ["NIX32", "dump", "nix32", "nix32_decode"]
+__all__ = ["NIX32", "batched", "dump", "nix32", "nix32_decode"]
 
 NIX32 = "0123456789abcdfghijklmnpqrsvwxyz"  # no e, o, u, t
 _CHUNK = 1 << 20
@@ -62,6 +62,22 @@ def nix32_decode(text: str) -> bytes:
 def _str(b: bytes) -> bytes:
     pad = (8 - len(b) % 8) % 8
     return struct.pack("<Q", len(b)) + b + b"\0" * pad
+
+
+def batched(pieces: Iterator[bytes], size: int = 1 << 20) -> Iterator[bytes]:
+    """The same bytes in pieces of at least `size` (but the last): a NAR of many small
+    files comes as many small pieces, and each costs a call to hash and compress."""
+    buf = bytearray()
+    for piece in pieces:
+        if len(piece) >= size and not buf:
+            yield piece
+            continue
+        buf += piece
+        if len(buf) >= size:
+            yield bytes(buf)
+            buf.clear()
+    if buf:
+        yield bytes(buf)
 
 
 def dump(path: Path) -> Iterator[bytes]:
