@@ -66,6 +66,12 @@ route("zagi run prints the secret")(lambda: has(sh("zagi run -- sh -c 'echo $API
 route("the keys dir under ZAGI_HOME")(
     lambda: any(p.suffix == ".sec" for p in (Path(ZAGI_HOME) / "keys").glob("*")))
 
+# --- the user's other credentials under HOME ---------------------------------------------
+for rel in (".ssh/id_ed25519", ".aws/credentials", ".netrc", ".git-credentials",
+            ".config/gh/hosts.yml", ".docker/config.json"):
+    route(f"read ~/{rel}")(lambda rel=rel: has((Path.home() / rel).read_bytes()))
+route("list ~/.ssh")(lambda: bool(os.listdir(Path.home() / ".ssh")))
+
 # --- the environment ---------------------------------------------------------------------
 route("own environment holds the secret")(lambda: has("\0".join(f"{k}={v}" for k, v in os.environ.items())))
 for var in ("AWS_SECRET_ACCESS_KEY", "ZAGI_CACHE_TOKEN", "CACHIX_AUTH_TOKEN", "AUTH_HEADER",

@@ -115,6 +115,10 @@ def box(request: pytest.FixtureRequest) -> Iterator[Box]:
     subprocess.run(["git", "init", "-q", str(proj)], check=True)
     shutil.copy(SCRIPT, proj / "attack.py")
     canary = f"sk_live_{uuid.uuid4().hex}"
+    for rel in (".ssh/id_ed25519", ".aws/credentials", ".netrc", ".git-credentials",
+                ".config/gh/hosts.yml", ".docker/config.json"):  # the user's other logins
+        (home / rel).parent.mkdir(parents=True, exist_ok=True)
+        (home / rel).write_text(f"token {canary}\n")
     env = {"HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "ZAGI_HOME": str(zh),
            "ZAGI_NIXPKGS": str(STANDIN), "TMPDIR": str(base), "LANG": "C.UTF-8",
            "PATH": f"{Path(zagi_exe()).parent}:/usr/bin:/bin"}
@@ -164,7 +168,7 @@ def test_no_route_out_of_the_agent(box: Box, capsys: pytest.CaptureFixture[str])
     who = "an unprivileged user" if box.as_user else "root"
     with capsys.disabled():  # the figure belongs in CI's output
         print(f"\nzagi agent as {who}: {total} routes tried, {len(leaks)} leaks")
-    assert total >= 35, ran.stdout + ran.stderr
+    assert total >= 42, ran.stdout + ran.stderr
     assert leaks == [], f"{who}: {leaks}\n{ran.stderr}"
     assert box.canary not in ran.stdout + ran.stderr
     assert box.fingerprint() == before  # nothing the user runs later was changed
@@ -175,7 +179,8 @@ def test_no_route_out_of_the_agent(box: Box, capsys: pytest.CaptureFixture[str])
     _, outside = _routes(cp.stdout)
     for expected in ("read the identity file", "a same-user unix socket outside (tmux-like)",
                      "inherited AWS_SECRET_ACCESS_KEY", "append to activate.sh",
-                     "add a recipient", "install a git hook"):
+                     "add a recipient", "install a git hook", "read ~/.ssh/id_ed25519",
+                     "read ~/.aws/credentials", "read ~/.netrc"):
         assert expected in outside, cp.stdout + cp.stderr
 
 

@@ -40,9 +40,26 @@ def agent_env(caller: dict[str, str], project_env: dict[str, str],
     return out
 
 
+# Credentials under HOME an agent has no business reading: masked (an empty tmpfs, or
+# /dev/null) the way the age identity is. Tools that need a login inside the agent get
+# it through --pass VAR (a token), not through the user's files.
+CREDENTIAL_DIRS = (".ssh", ".aws", ".gnupg", ".password-store", ".docker", ".kube", ".azure",
+                   ".config/gh", ".config/gcloud", ".config/hub", ".config/cachix")
+CREDENTIAL_FILES = (".netrc", ".git-credentials", ".pgpass", ".pypirc", ".npmrc",
+                    ".config/git/credentials", ".my.cnf", ".s3cfg", ".boto")
+
+
+def credentials(home: Path) -> tuple[list[Path], list[Path]]:
+    """(directories, files) of credentials under `home`, those that exist."""
+    return ([home / d for d in CREDENTIAL_DIRS if (home / d).is_dir()],
+            [home / f for f in CREDENTIAL_FILES if (home / f).is_file()])
+
+
 def policy(project: Project, net: str, path: str) -> sandbox.Policy:
     ident = identity_path()
     dirs = key_dirs()
+    home = Path(os.environ.get("HOME", "/nonexistent"))
+    cred_dirs, cred_files = credentials(home)
     # What the agent runs must still be there under its private /tmp: the PATH it gets,
     # and the Python installation zagi itself runs from (`zagi run` inside the agent).
     tools = [Path(d) for d in path.split(":") if d.startswith("/")]
@@ -51,10 +68,10 @@ def policy(project: Project, net: str, path: str) -> sandbox.Policy:
     return sandbox.Policy(
         project=project.root,
         cwd=Path.cwd(),
-        mask_dirs=dirs,
-        mask_files=[] if any(ident.parent == d for d in dirs) else [ident],
+        mask_dirs=[*dirs, *cred_dirs],
+        mask_files=([] if any(ident.parent == d for d in dirs) else [ident]) + cred_files,
         read_only=[layout.zagi_home(), *(project.root / p for p in sandbox.PROTECTED)],
-        keep=[Path(os.environ.get("HOME", "/nonexistent"))],
+        keep=[home],
         tools=tools,
         net=net,
     )
