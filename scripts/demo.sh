@@ -35,7 +35,12 @@ echo "== the env's store paths are deleted, so the clone below has to download t
 rm -rf "$ZAGI_HOME/roots"
 closure=$(python3 -c 'import json; l = json.load(open(".zagi/env.lock"))
 print(" ".join(p["path"] for s in l["systems"].values() for p in s.get("closure", [])))')
-for _ in 1 2 3; do for p in $closure; do nix-store --delete "$p" >/dev/null 2>&1 || true; done; done
+# Nix deletes a path only with everything that refers to it, and keeps a .drv while its
+# outputs live: take the referrers, and the outputs of referring .drv files, in one call.
+doomed=$(for p in $closure; do nix-store -q --referrers-closure "$p" 2>/dev/null; done | sort -u)
+drvs=$(printf '%s\n' $doomed | grep '\.drv$' || true)
+[ -n "$drvs" ] && doomed="$doomed $(nix-store -q --outputs $drvs 2>/dev/null)"
+nix-store --delete $doomed >/dev/null 2>&1 || true
 left=0; for p in $closure; do [ -e "$p" ] && left=$((left + 1)); done
 echo "   $left of $(wc -w <<<"$closure") path(s) still in the store (kept alive by something else)"
 

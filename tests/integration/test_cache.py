@@ -256,6 +256,7 @@ def test_the_readme_demo_runs(tmp_path: Path) -> None:
                         capture_output=True, text=True, timeout=300)
     assert cp.returncode == 0, cp.stdout + cp.stderr
     assert "Resolving env... cached (" in cp.stdout
+    assert ") from file://" in cp.stdout  # a real download from the maintainer's cache
     assert cp.stdout.strip().endswith("v22.2.0")
 
 
