@@ -24,6 +24,9 @@ __all__ = ["TrustResult", "conf_file", "trust"]
 
 MAX_CONF_BYTES = 1 << 20
 _KEY = re.compile(r"^[A-Za-z0-9._+-]{1,100}:[A-Za-z0-9+/]{43}=$")
+# One store URI: a scheme Nix or zagi reads, then no whitespace or control character —
+# a newline would end the line and start a setting of its own in root's nix.conf.
+_URL = re.compile(r"^(https?|file|s3|ssh|ssh-ng)://[!-~]{1,2000}$")
 RESTART = ("restart the daemon so it reads nix.conf: sudo systemctl restart nix-daemon "
            "(macOS: sudo launchctl kickstart -k system/org.nixos.nix-daemon)")
 
@@ -61,6 +64,9 @@ def trust(url: str, key: str) -> TrustResult:
     if not _KEY.match(key):
         raise BadInput(f"{key!r} is not a Nix public key",
                        hint="expected NAME:BASE64 (44 characters), as `zagi keys generate` prints")
+    if not _URL.match(url):
+        raise BadInput(f"{url[:80]!r} is not a cache URL",
+                       hint="expected one URL: https://..., file:///..., s3://..., with no spaces")
     path = conf_file()
     text = read_bounded(path, MAX_CONF_BYTES).decode(errors="replace") if path.exists() else ""
     want = [("extra-trusted-public-keys", key,
