@@ -35,7 +35,7 @@ from zagi.formats.narinfo import NarInfo
 from zagi.storage import Readable, Storage, open_url
 
 __all__ = ["CacheConfig", "Offer", "blocked", "configured", "fetch", "find", "mirror",
-           "suggestion", "trust_lines"]
+           "signed_narinfo", "suggestion", "trust_lines"]
 
 FETCHERS = 8
 
@@ -136,6 +136,25 @@ def _upstream(raw: bytes, closure: tuple[PathInfo, ...]) -> set[str]:
         if isinstance(listed, list) else set()
 
 
+def signed_narinfo(cache: Readable, path: str,
+                   trusted: list[str]) -> tuple[NarInfo, str] | str:
+    """`path`'s narinfo in `cache` and the trusted key that signed it, or why not (one
+    rule for zagi's caches and, with Nix's keys, for the caches Nix uses)."""
+    key = narinfo.narinfo_key(path)
+    raw = cache.get(key)
+    if raw is None:
+        return f"{path} is missing"
+    info = NarInfo.parse(raw.decode(errors="replace"), f"{cache.url}/{key}")
+    if info.store_path != path:
+        return f"{key} describes {info.store_path}, not {path}"
+    signer = verify(trusted, info.fingerprint(), info.sigs)
+    if signer is None:
+        signers = ", ".join(s.split(":", 1)[0] for s in info.sigs) or "nobody"
+        return (f"{path} is signed by {signers}, not by a trusted key "
+                f"({', '.join(k.split(':', 1)[0] for k in trusted) or 'none configured'})")
+    return info, signer
+
+
 def _verify(cache: Readable, closure: tuple[PathInfo, ...], trusted: list[str],
             unpinned: str | None = None,
             whole: tuple[PathInfo, ...] | None = None) -> tuple[frozenset[str], list[str]]:
@@ -150,18 +169,10 @@ def _verify(cache: Readable, closure: tuple[PathInfo, ...], trusted: list[str],
 
     def one(rec: PathInfo) -> tuple[str | None, str | None]:
         path = rec.path
-        key = narinfo.narinfo_key(path)
-        raw = cache.get(key)
-        if raw is None:
-            return None, f"{path} is missing"
-        info = NarInfo.parse(raw.decode(errors="replace"), f"{cache.url}/{key}")
-        if info.store_path != path:
-            return None, f"{key} describes {info.store_path}, not {path}"
-        signer = verify(trusted, info.fingerprint(), info.sigs)
-        if signer is None:
-            signers = ", ".join(s.split(":", 1)[0] for s in info.sigs) or "nobody"
-            return None, (f"{path} is signed by {signers}, not by a trusted key "
-                          f"({', '.join(k.split(':', 1)[0] for k in trusted) or 'none configured'})")
+        found = signed_narinfo(cache, path, trusted)
+        if isinstance(found, str):
+            return None, found
+        info, signer = found
         if rec.nar_size >= 0 and (info.nar_hash, info.nar_size) != (rec.nar_hash, rec.nar_size):
             return None, (f"{path}: the cache has {info.nar_hash} ({info.nar_size} bytes), the "
                           f"lock {rec.nar_hash} ({rec.nar_size} bytes)")

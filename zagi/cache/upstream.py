@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from zagi.core.errors import ZagiError
 from zagi.drivers import nix
 from zagi.formats import narinfo
-from zagi.formats.keys import verify
 from zagi.formats.lockfile import PathInfo
 from zagi.formats.narinfo import NarInfo
 from zagi.storage import Readable, open_url
@@ -37,14 +36,12 @@ def _caches(store: nix.StoreInfo) -> list[Readable]:
 
 def _one(caches: list[Readable], keys: list[str], path: str) -> NarInfo | None:
     """The first signed narinfo of `path` in the caches, in Nix's order."""
+    from zagi.cache.reader import signed_narinfo
+
     for cache in caches:
-        raw = cache.get(narinfo.narinfo_key(path))
-        if raw is None:
-            continue
-        info = NarInfo.parse(raw.decode(errors="replace"),
-                             f"{cache.url}/{narinfo.narinfo_key(path)}")
-        if info.store_path == path and verify(keys, info.fingerprint(), info.sigs):
-            return info
+        found = signed_narinfo(cache, path, keys)
+        if not isinstance(found, str):
+            return found[0]
     return None
 
 

@@ -61,7 +61,6 @@ __all__ = [
     "show_config",
     "store_info",
     "substitute",
-    "substitute_all",
     "version",
     "would_build",
 ]
@@ -218,6 +217,20 @@ def instantiate(template: Path, args: dict[str, str], argstrs: dict[str, str],
 Event = Callable[[str, str], None]  # ("build" | "fetch", store path) as Nix starts each
 
 
+def _events(on_event: Event | None) -> Callable[[str], None]:
+    """A reader of Nix's stderr lines that reports each build and fetch as it starts."""
+
+    def line(text: str) -> None:
+        if on_event is None:
+            return
+        if m := re.match(r"building '(/nix/store/[^']+)'", text):
+            on_event("build", m.group(1))
+        elif m := re.match(r"copying path '(/nix/store/[^']+)' from", text):
+            on_event("fetch", m.group(1))
+
+    return line
+
+
 def realise(drv: str, opts: Options, root: Path | None = None, on_event: Event | None = None) -> str:
     """Build (or substitute) a derivation's output; with `root`, register an indirect GC root.
 
@@ -228,15 +241,7 @@ def realise(drv: str, opts: Options, root: Path | None = None, on_event: Event |
         argv += ["--add-root", str(root)]
     _require()
 
-    def line(text: str) -> None:
-        if on_event is None:
-            return
-        if m := re.match(r"building '(/nix/store/[^']+)'", text):
-            on_event("build", m.group(1))
-        elif m := re.match(r"copying path '(/nix/store/[^']+)' from", text):
-            on_event("fetch", m.group(1))
-
-    res = proc.stream(argv, line, timeout=BUILD_TIMEOUT)
+    res = proc.stream(argv, _events(on_event), timeout=BUILD_TIMEOUT)
     if not res.ok:
         raise _failure("nix build", res)
     out = res.stdout.strip().splitlines()
@@ -489,45 +494,20 @@ def copy_from(url: str, paths: list[str], keys: list[str], store: StoreInfo,
         argv += ["--option", "extra-trusted-public-keys", " ".join(keys)]
     _require()
 
-    def line(text: str) -> None:
-        if on_event is not None and (m := re.match(r"copying path '(/nix/store/[^']+)' from",
-                                                   text)):
-            on_event("fetch", m.group(1))
-
-    res = proc.stream(argv, line, timeout=BUILD_TIMEOUT)
+    res = proc.stream(argv, _events(on_event), timeout=BUILD_TIMEOUT)
     if not res.ok:
         raise _failure(f"copying from {url}", res, NixFetchError)
 
 
-def substitute_all(paths: list[str], on_event: Event | None = None) -> bool:
-    """Fetch every path (and its closure) from the caches the user configured; False when
-    they do not have one of them."""
+def substitute(paths: list[str], on_event: Event | None = None) -> bool:
+    """Fetch each path (and its closure) from the caches the user configured, evaluating
+    nothing; False when they do not have one of them (Nix cannot build a bare path)."""
     missing = [p for p in paths if not is_valid(p)]
     if not missing:
         return True
-
-    def line(text: str) -> None:
-        if on_event is not None and (m := re.match(r"copying path '(/nix/store/[^']+)' from",
-                                                   text)):
-            on_event("fetch", m.group(1))
-
     _require()
-    return proc.stream(["nix-store", "--realise", *missing], line, timeout=BUILD_TIMEOUT).ok
-
-
-def substitute(path: str, on_event: Event | None = None) -> bool:
-    """Fetch a store path (and its closure) from the caches the user configured, without
-    evaluating anything. False when they do not have it (Nix cannot build a bare path)."""
-    if is_valid(path):
-        return True
-
-    def line(text: str) -> None:
-        if on_event is not None and (m := re.match(r"copying path '(/nix/store/[^']+)' from",
-                                                   text)):
-            on_event("fetch", m.group(1))
-
-    _require()
-    return proc.stream(["nix-store", "--realise", path], line, timeout=BUILD_TIMEOUT).ok
+    return proc.stream(["nix-store", "--realise", *missing], _events(on_event),
+                       timeout=BUILD_TIMEOUT).ok
 
 
 def fixed_output_path(sha256_nix32: str, name: str = "source") -> str:

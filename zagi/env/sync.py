@@ -156,7 +156,7 @@ def _download(env_id: str, entry: SystemLock, caches: CacheConfig | None,
             why = cache_mod.blocked(offer, caches, store)
         if why is not None:
             notes.add(why)
-        elif offer.upstream and not nix.substitute_all(list(offer.upstream), event):
+        elif offer.upstream and not nix.substitute(list(offer.upstream), event):
             notes.add(f"{offer.source} leaves {len(offer.upstream)} path(s) to the caches Nix "
                       "uses, and they could not deliver them; building instead")
         else:
@@ -168,7 +168,7 @@ def _download(env_id: str, entry: SystemLock, caches: CacheConfig | None,
             except NixError as exc:
                 notes.add(f"fetching from {offer.source} failed ({exc.message}); "
                           "building instead")
-    if nix.substitute(entry.out, event):
+    if nix.substitute([entry.out], event):
         return fetched, None, False
     return None
 

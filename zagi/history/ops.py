@@ -150,12 +150,18 @@ def recorded(root: Path, argv: list[str]) -> Iterator[None]:
 
 
 def _apply(root: Path, target: State) -> list[str]:
-    """Put the .zagi/ files back as `target` says; the names of the files changed."""
+    """Put the .zagi/ files back as `target` says (checked restorable first, so nothing is
+    half-restored for a missing blob); the names of the files changed."""
     d = _dir(root) / "blobs"
+    for name in FILES:
+        want = target.get(name)
+        if want == _TOO_BIG:
+            raise BadInput(f"that state has a .zagi/{name} too big to have been recorded; "
+                           "nothing was restored")
+        if want and not (d / want).is_file():
+            raise BadInput(f"the recorded content of .zagi/{name} is gone from the operation "
+                           "log; nothing was restored")
     now, _ = snapshot(root)
-    if any(v == _TOO_BIG for v in target.values()):
-        raise BadInput("that state has a .zagi/ file too big to have been recorded; "
-                       "it cannot be restored")
     changed = []
     for name in FILES:
         want = target.get(name)
@@ -165,24 +171,10 @@ def _apply(root: Path, target: State) -> list[str]:
         if want is None:
             path.unlink(missing_ok=True)
         else:
-            blob = d / want
-            if not blob.is_file():
-                raise BadInput(f"the recorded content of .zagi/{name} is gone from the "
-                               "operation log; nothing was restored")
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write(path, read_bounded(blob, MAX_FILE))
+            atomic_write(path, read_bounded(d / want, MAX_FILE))
         changed.append(name)
     return changed
-
-
-def _checked(root: Path, target: State) -> None:
-    """Refuse before writing anything if a blob the target needs is missing."""
-    d = _dir(root) / "blobs"
-    for name in FILES:
-        want = target.get(name)
-        if want and want != _TOO_BIG and not (d / want).is_file():
-            raise BadInput(f"the recorded content of .zagi/{name} is gone from the operation "
-                           "log; nothing was restored")
 
 
 def _changes_files(op: Op) -> bool:
@@ -209,5 +201,4 @@ def restore(root: Path, op_id: str) -> list[str]:
 
 
 def _restore_to(root: Path, target: State) -> list[str]:
-    _checked(root, target)
     return _apply(root, target)
