@@ -195,3 +195,24 @@ def test_a_lock_for_another_platform_is_read_from_the_caches_not_built(
     assert data["built"] == [] and data["source"] == f"file://{cache}", data["notes"]
     assert other["out"] in data["fetched"]
     assert (there / ".zagi" / "env.lock").read_bytes() == after
+
+
+def test_a_users_nixpkgs_overlay_does_not_change_the_env(machines: Any) -> None:
+    """As an untrusted daemon user (evaluation runs in the user's own process, with their
+    HOME): an overlay in ~/.config/nixpkgs that replaces node changes nothing."""
+    plain: Machine = machines("plain")
+    repo = _project(plain, plain.dir / "repo")
+    plain.zagi("lock", cwd=repo)
+    out, _ = _closure(repo)
+
+    odd: Machine = machines("odd")
+    cfg = odd.mkdir(odd.home / ".config" / "nixpkgs")
+    odd.mkdir(odd.home / ".config")
+    (cfg / "overlays.nix").write_text("[ (final: prev: { nodejs_20 = prev.uv; }) ]\n")
+    (cfg / "config.nix").write_text("{ allowUnfree = true; }\n")
+    mine = _project(odd, odd.dir / "repo")
+    odd.zagi("lock", cwd=mine)
+    assert _closure(mine)[0] == out
+    odd.zagi("sync", cwd=mine)
+    ran = odd.run(str(mine / ".zagi" / "env" / "bin" / "node"), "--version")
+    assert ran.out.strip() == "v20.12.2"
