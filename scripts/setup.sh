@@ -4,8 +4,11 @@
 #   - system packages (Nix from Debian's nix-bin, git, zsh, fish, direnv, age,
 #     bubblewrap (the `zagi agent` sandbox), tmux (the agent attack tests try to drive a
 #     server outside), strace, with which the hook tests prove a prompt starts no process,
-#     and busybox-static, the stand-in package set's bootstrap shell) when missing and we
-#     are root; otherwise prints the exact command to run;
+#     busybox-static, the stand-in package set's bootstrap shell, and patchelf, with which
+#     Debian's servers are bundled for it) when missing and we are root; otherwise prints
+#     the exact command to run;
+#   - the stand-in set's real servers (postgres 13 and 15, redis, mariadb, memcached):
+#     Debian's packages downloaded, never installed (scripts/standin_servers.py);
 #   - Nix single-user setup as Debian ships it (nixbld build users, sandbox = false);
 #   - .venv with zagi installed editable, with its test extras.
 set -euo pipefail
@@ -18,9 +21,9 @@ need_root_cmd=()
 # command -> Debian package that provides it
 declare -A PKG=( [nix-build]=nix-bin [git]=git [zsh]=zsh [fish]=fish [direnv]=direnv [age]=age
                  [strace]=strace [script]=bsdutils [bwrap]=bubblewrap [tmux]=tmux
-                 [busybox]=busybox-static )
+                 [busybox]=busybox-static [patchelf]=patchelf [dpkg-deb]=dpkg )
 missing=()
-for cmd in nix-build git zsh fish direnv age strace script bwrap tmux busybox; do
+for cmd in nix-build git zsh fish direnv age strace script bwrap tmux busybox patchelf dpkg-deb; do
   if command -v "$cmd" >/dev/null 2>&1; then say ok "$cmd ($(command -v "$cmd"))"
   else missing+=("${PKG[$cmd]}"); fi
 done
@@ -81,6 +84,16 @@ if static_busybox; then
   else say ok "stand-in bootstrap ($boot)"; fi
 else
   need_root_cmd+=("sudo apt-get install -y busybox-static   # a static busybox for the stand-in set")
+fi
+
+# --- the stand-in package set's servers ----------------------------------------
+# Services are tested against real servers from the env: Debian's builds, downloaded
+# (not installed: no host service starts) and laid out as store paths. Needs root for
+# apt's download cache; a second run only compares the .deb versions apt offers.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null && command -v patchelf >/dev/null; then
+  python3 scripts/standin_servers.py
+elif [ ! -d fixtures/nixpkgs/bootstrap/servers ]; then
+  need_root_cmd+=("sudo python3 scripts/standin_servers.py   # the stand-in set's real servers")
 fi
 
 # --- Python virtualenv with zagi and its test extras --------------------------

@@ -62,6 +62,13 @@ _zagi_activate() {  # ROOT ENV-ID
   # Keep the deactivation in memory: `zagi gc` may delete the file while we are active.
   IFS= read -r -d '' _ZAGI_OFF < "$_zagi_e/deactivate.sh"
   . "$_zagi_e/activate.sh"
+  # The project's own variables (its services' ports and sockets), undone first.
+  local _zagi_p=$_ZAGI_HOME/projects/${1//\//%} _zagi_o=
+  if [[ -r $_zagi_p/activate.sh && -r $_zagi_p/deactivate.sh ]]; then
+    IFS= read -r -d '' _zagi_o < "$_zagi_p/deactivate.sh"
+    _ZAGI_OFF=$_zagi_o$'\n'$_ZAGI_OFF
+    . "$_zagi_p/activate.sh"
+  fi
   _ZAGI_ROOT=$1 _ZAGI_ID=$2 _ZAGI_SAID=
   : 2>/dev/null > "$_zagi_e/last-used"  # a builtin "touch" for `zagi gc`
   if [[ -n ${ZAGI_PROMPT_VARS-} ]]; then ZAGI_PROJECT=${1##*/} ZAGI_ENV_ID=${2:0:12}; fi

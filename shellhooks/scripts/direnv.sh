@@ -13,5 +13,7 @@ use_zagi() {
     log_status "zagi: env.lock changed; run \`zagi sync\` (keeping the last env meanwhile)"
   fi
   . "$home/envs/$id/export.sh"
+  local proj=$home/projects/${root//\//%}
+  if [[ -r $proj/export.sh ]]; then . "$proj/export.sh"; fi  # its services' variables
   : 2>/dev/null > "$home/envs/$id/last-used"
 }

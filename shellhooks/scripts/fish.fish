@@ -22,6 +22,10 @@ function _zagi_bg
 end
 function _zagi_deactivate
     test -n "$_ZAGI_ID"; or return 0
+    if test -n "$_ZAGI_PROJ"
+        source $_ZAGI_PROJ/deactivate.fish 2>/dev/null
+        set -g _ZAGI_PROJ ''
+    end
     source $_ZAGI_HOME/envs/$_ZAGI_ID/deactivate.fish 2>/dev/null
     set -g _ZAGI_ID ''
     set -g _ZAGI_ROOT ''
@@ -31,6 +35,12 @@ function _zagi_activate
     set -l e $_ZAGI_HOME/envs/$argv[2]
     test -r $e/activate.fish; or return 1
     source $e/activate.fish
+    # The project's own variables (its services' ports and sockets), undone first.
+    set -l p $_ZAGI_HOME/projects/(string replace -a / % -- $argv[1])
+    if test -r $p/activate.fish; and test -r $p/deactivate.fish
+        source $p/activate.fish
+        set -g _ZAGI_PROJ $p
+    end
     set -g _ZAGI_ROOT $argv[1]
     set -g _ZAGI_ID $argv[2]
     set -g _ZAGI_SAID ''

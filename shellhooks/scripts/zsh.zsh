@@ -57,6 +57,13 @@ _zagi_activate() {
   [[ -r $e/activate.sh && -r $e/deactivate.sh ]] || return 1
   IFS= read -r -d '' _ZAGI_OFF < "$e/deactivate.sh"
   . "$e/activate.sh"
+  # The project's own variables (its services' ports and sockets), undone first.
+  local p=$_ZAGI_HOME/projects/${1//\//%} o=
+  if [[ -r $p/activate.sh && -r $p/deactivate.sh ]]; then
+    IFS= read -r -d '' o < "$p/deactivate.sh"
+    _ZAGI_OFF=$o$'\n'$_ZAGI_OFF
+    . "$p/activate.sh"
+  fi
   _ZAGI_ROOT=$1 _ZAGI_ID=$2 _ZAGI_SAID=
   : 2>/dev/null >| "$e/last-used"
   if [[ -n ${ZAGI_PROMPT_VARS-} ]]; then typeset -g ZAGI_PROJECT=${1:t} ZAGI_ENV_ID=${2[1,12]}; fi

@@ -344,6 +344,37 @@ def run_dir() -> Path:
     return zagi_home() / "run"
 
 
+def project_dir(root: Path) -> Path:
+    """zagi's per-project files under $ZAGI_HOME (services' activation): zagi-written, so
+    the hooks may source them; named like the trust file, which the hooks derive too."""
+    return zagi_home() / "projects" / allow_key(root)
+
+
+def project_key(root: Path) -> str:
+    """A short stable id of a project root: services' state and socket directories."""
+    return hashlib.sha256(str(root).encode()).hexdigest()[:12]
+
+
+def services_home() -> Path:
+    """Where services keep data and logs: $ZAGI_SERVICES_HOME, else /var/lib/zagi/services
+    for root (its servers run as an unprivileged user, who cannot enter /root), else
+    $ZAGI_HOME/services."""
+    if v := os.environ.get("ZAGI_SERVICES_HOME"):
+        return Path(v)
+    return Path("/var/lib/zagi/services") if os.geteuid() == 0 else zagi_home() / "services"
+
+
+def runtime_dir() -> Path:
+    """Unix sockets: short paths (the 107-byte limit), private to the user."""
+    if os.geteuid() == 0:
+        return Path("/run/zagi")
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and os.path.isdir(xdg) and len(xdg) < 40:
+        return Path(xdg) / "zagi"
+    # Checked before use: a directory of ours, not writable by others (services/manage.py).
+    return Path(f"/tmp/zagi-{os.getuid()}")  # noqa: S108
+
+
 def keys_dir() -> Path:
     return zagi_home() / "keys"
 

@@ -45,22 +45,31 @@ def run(
     timeout: float = 60.0,
     check: bool = False,
     input_text: str | None = None,
+    inherit_env: bool = True,
+    as_user: tuple[int, int] | None = None,
 ) -> Result:
     """Run argv and capture its output as text.
 
-    `env` entries are added to (not replacing) the current environment. Only the
+    `env` entries are added to (not replacing) the current environment, unless
+    `inherit_env` is false: then `env` is all the process gets (servers must not see the
+    user's tokens). `as_user` (uid, gid) drops root for the child, with no supplementary
+    groups (services' data belongs to their own user). Only the
     program name is logged at debug level, never the arguments: they may one day
     carry paths to key material, and logs end up in bug reports.
     """
     import subprocess  # lazy: `zagi run`'s fast path only ever execs
 
-    full_env = {**os.environ, **env} if env else None
+    full_env = ({**os.environ, **env} if env else None) if inherit_env else dict(env or {})
     log.debug("run %s (cwd=%s)", argv[0], cwd)
+    drop: dict[str, object] = {}
+    if as_user is not None:
+        drop = {"user": as_user[0], "group": as_user[1], "extra_groups": []}
     try:
-        cp = subprocess.run(
+        cp = subprocess.run(  # type: ignore[call-overload]
             list(argv),
             cwd=cwd,
             env=full_env,
+            **drop,
             input=input_text,
             stdin=None if input_text is not None else subprocess.DEVNULL,
             capture_output=True,

@@ -38,9 +38,11 @@ def realized(start: Path) -> tuple[str, str] | None:
     return env_id, out
 
 
-def run_env(env_id: str, out: str, base: dict[str, str]) -> dict[str, str] | None:
+def run_env(env_id: str, out: str, base: dict[str, str],
+            root: Path | None = None) -> dict[str, str] | None:
     """`base` with the env activated, from the activation data sync precomputed (None when
-    that data is missing or fails its re-check: then a full sync rewrites it)."""
+    that data is missing or fails its re-check: then a full sync rewrites it), plus the
+    project's service connection variables when `root` is given."""
     act = state.read_activation(env_id, out)
     if act is None:
         return None
@@ -50,6 +52,8 @@ def run_env(env_id: str, out: str, base: dict[str, str]) -> dict[str, str] | Non
         old = env.get(var)
         env[var] = ":".join(dirs) + (f":{old}" if old else (":" if var == "MANPATH" else ""))
     env.update(sets)
+    if root is not None:
+        env.update(state.read_service_activation(root))
     return env
 
 
@@ -61,7 +65,7 @@ def try_run(argv: list[str]) -> None:
     if root is None or layout.Project(root).secrets.exists():
         return  # secrets need decrypting (pyrage): the full command does that
     found = realized(root)
-    env = run_env(found[0], found[1], dict(os.environ)) if found else None
+    env = run_env(found[0], found[1], dict(os.environ), root) if found else None
     if env is None:
         return
     from zagi.core.proc import replace_process

@@ -27,8 +27,13 @@ EXTRA_OUTPUTS = ["dev", "man"]
 
 
 def spec_hash(s: EnvSpec) -> str:
-    """Hash of what the env means (not of comments or order; not of the project name)."""
-    data = s.model_dump(mode="json", by_alias=True, exclude={"project"})
+    """Hash of what the env means (not of comments or order; not of the project name).
+
+    Tasks and how a service is reached (port, database, user) are not part of the env:
+    changing them relocks nothing. A service's table form hashes as its bare version, so
+    `redis = "7"` and `redis = { version = "7", port = 6400 }` are one env."""
+    data = s.model_dump(mode="json", by_alias=True, exclude={"project", "tasks"})
+    data["services"] = {n: s.service(n).version for n in s.services}
     return "sha256:" + hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -44,8 +49,8 @@ def resolve_all(s: EnvSpec, cat: Catalog) -> dict[str, tuple[str, Choice]]:
             out[name] = ("tool", resolve(cat, name, s.tool_version(name) or "latest", rev or pin))
     for name in s.system.packages:
         out[name] = ("system", resolve(cat, name, "latest", pin))
-    for name, req in s.services.items():
-        out[name] = ("service", resolve(cat, name, req, pin))
+    for name in s.services:
+        out[name] = ("service", resolve(cat, name, s.service(name).version, pin))
     return out
 
 
@@ -329,7 +334,7 @@ def check(project: Project) -> list[str]:
     locked = {n: p.request for n, p in lk.packages.items()}
     wanted: dict[str, str] = {n: parse_request(s.tool_version(n) or "latest").text for n in s.tools}
     wanted.update({n: "latest" for n in s.system.packages})
-    wanted.update({n: parse_request(r).text for n, r in s.services.items()})
+    wanted.update({n: parse_request(s.service(n).version).text for n in s.services})
     diffs = [f"{n}: added ({wanted[n]})" for n in sorted(set(wanted) - set(locked))]
     diffs += [f"{n}: removed (was {locked[n]})" for n in sorted(set(locked) - set(wanted))]
     diffs += [f"{n}: {locked[n]} -> {wanted[n]}" for n in sorted(set(wanted) & set(locked))

@@ -31,7 +31,8 @@ def ready_env(project: Project, base: dict[str, str] | None = None, *, frozen: b
             say(f"env.toml changed since {project.lock.name} was written: relocked it "
                 "(commit .zagi/env.lock; --frozen refuses instead)")
         found = fastsync.realized(project.root)
-    env = fastsync.run_env(*found, dict(os.environ if base is None else base)) if found else None
+    env = fastsync.run_env(*found, dict(os.environ if base is None else base),
+                           project.root) if found else None
     if env is None:
         raise ZagiError("the env could not be prepared", hint="run `zagi sync` to see why")
     return env

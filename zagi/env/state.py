@@ -89,6 +89,23 @@ def read_activation(env_id: str, out: str) -> tuple[dict[str, list[str]], dict[s
     return prepend, sets
 
 
+def read_service_activation(root: Path) -> dict[str, str]:
+    """The project's service connection variables (zagi/services/manage.py writes them at
+    sync), re-checked: only service variables, only strings."""
+    import json
+
+    from zagi.services.kinds import SERVICE_VARS
+
+    try:
+        doc = json.loads((layout.project_dir(root) / layout.ACTIVATE_JSON).read_text())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    sets = doc.get("set") if isinstance(doc, dict) else None
+    if not isinstance(sets, dict):
+        return {}
+    return {k: v for k, v in sets.items() if k in SERVICE_VARS and isinstance(v, str)}
+
+
 def write_json(path: Path, data: object, mode: int = 0o644) -> None:
     import json
 

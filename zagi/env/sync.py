@@ -108,9 +108,22 @@ def _mount(project: Project, env_id: str, out: str) -> None:
         atomic_write(project.gitignore, "# machine-local: the realized env and sync state\n"
                      + "".join(f"/{name}\n" for name in layout.LOCAL_FILES))
     state.flip_symlink(project.mount, out)
+    raw = read_bounded(project.env_toml, MAX_SPEC_BYTES)
+    _service_activation(project, raw)
     # What the cached fast path compares: env id and the exact env.toml bytes it came from.
-    digest = layout.spec_digest(read_bounded(project.env_toml, MAX_SPEC_BYTES))
+    digest = layout.spec_digest(raw)
     atomic_write(project.synced, layout.render_synced(env_id, digest))
+
+
+def _service_activation(project: Project, raw: bytes) -> None:
+    """The project's service connection variables (per project: ports differ), written
+    before .synced so a hook that sees the new sync also sees them."""
+    if b"services" not in raw and not layout.project_dir(project.root).exists():
+        return  # no services, none before: skip loading the spec (the cached path)
+    from zagi.formats import spec as specfile
+    from zagi.services import manage
+
+    manage.write_activation(project, specfile.load(project.env_toml))
 
 
 class _Notes:

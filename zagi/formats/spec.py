@@ -37,12 +37,15 @@ _PKG_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 
 # The keys each table may hold; used for "did you mean" before pydantic sees the data.
 KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
-    (): ("schema", "project", "tools", "system", "services", "env", "nix"),
-    ("project",): ("name",),
+    (): ("schema", "project", "tools", "system", "services", "tasks", "env", "nix"),
+    ("project",): ("name", "autostart"),
     ("system",): ("packages",),
     ("nix",): ("nixpkgs", "flake", "shell", "allow_unfree", "permitted_insecure"),
     ("tools", "*"): ("version", "attr", "nixpkgs", "components", "targets", "extensions"),
+    ("services", "*"): ("version", "port", "database", "user"),
+    ("tasks", "*"): ("run", "needs", "env", "cwd", "description"),
 }
+_DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
 class EntryError(ValueError):
@@ -75,6 +78,58 @@ class _Strict(BaseModel):
 
 class ProjectSpec(_Strict):
     name: str = Field(min_length=1)
+    # Start [services] when the env is activated (shell hook, on entering the project)
+    # or checked out; never on an idle prompt, never waited for (docs/services.md).
+    autostart: bool = False
+
+
+class ServiceSpec(_Strict):
+    """The table form of a service: a version plus how the project connects to it."""
+
+    version: str = "latest"
+    port: int | None = Field(default=None, ge=1024, le=65535)
+    database: str | None = None
+    user: str | None = None
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        return _check_request(v) or v
+
+    @field_validator("database", "user")
+    @classmethod
+    def _ident(cls, v: str | None) -> str | None:
+        if v is not None and not _DB_NAME.match(v):
+            raise ValueError(f"{v!r}: expected a database identifier (letters, digits, _; "
+                             "at most 63, not starting with a digit)")
+        return v
+
+
+class TaskSpec(_Strict):
+    """A project task: a command line run by `sh -c` in the env (`zagi task NAME`)."""
+
+    run: str = Field(min_length=1, max_length=8192)
+    needs: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    description: str | None = Field(default=None, max_length=500)
+
+    @field_validator("cwd")
+    @classmethod
+    def _cwd(cls, v: str | None) -> str | None:
+        if v is not None and (v.startswith("/") or ".." in Path(v).parts):
+            raise ValueError(f"{v!r}: expected a directory inside the project (relative, no ..)")
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        for name in v:
+            if why := reserved_reason(name):
+                raise EntryError(name, why)
+            if not _ENV_NAME.match(name):
+                raise EntryError(name, "not a valid environment variable name")
+        return v
 
 
 class ToolSpec(_Strict):
@@ -125,7 +180,8 @@ class EnvSpec(_Strict):
     project: ProjectSpec | None = None
     tools: dict[str, str | ToolSpec] = Field(default_factory=dict)
     system: SystemSpec = Field(default_factory=SystemSpec)
-    services: dict[str, str] = Field(default_factory=dict)
+    services: dict[str, str | ServiceSpec] = Field(default_factory=dict)
+    tasks: dict[str, str | TaskSpec] = Field(default_factory=dict)
     env: dict[str, str] = Field(default_factory=dict)
     nix: NixSpec | None = None
 
@@ -161,7 +217,7 @@ class EnvSpec(_Strict):
 
     @field_validator("services")
     @classmethod
-    def _services(cls, v: dict[str, str]) -> dict[str, str]:
+    def _services(cls, v: dict[str, str | ServiceSpec]) -> dict[str, str | ServiceSpec]:
         for name, req in v.items():
             if name not in SERVICES:
                 raise EntryError(
@@ -169,7 +225,18 @@ class EnvSpec(_Strict):
                     f"unknown service{did_you_mean(name, SERVICES)}; "
                     f"known services: {', '.join(SERVICES)}",
                 )
-            _entry_request(name, req)
+            if isinstance(req, str):
+                _entry_request(name, req)
+        return v
+
+    @field_validator("tasks")
+    @classmethod
+    def _tasks(cls, v: dict[str, str | TaskSpec]) -> dict[str, str | TaskSpec]:
+        for name, task in v.items():
+            if not _NAME.match(name):
+                raise EntryError(name, "expected a task name of lowercase letters, digits, -_.+")
+            if isinstance(task, str) and not task.strip():
+                raise EntryError(name, "expected a command line to run")
         return v
 
     @field_validator("env")
@@ -186,6 +253,15 @@ class EnvSpec(_Strict):
     def tool_version(self, name: str) -> str | None:
         val = self.tools.get(name)
         return val if isinstance(val, str) else (val.version if val else None)
+
+    def service(self, name: str) -> ServiceSpec:
+        """[services] NAME in its table form (a bare string is the version)."""
+        val = self.services[name]
+        return ServiceSpec(version=val) if isinstance(val, str) else val
+
+    def task(self, name: str) -> TaskSpec:
+        val = self.tasks[name]
+        return TaskSpec(run=val) if isinstance(val, str) else val
 
 
 # --- loading ---------------------------------------------------------------
@@ -220,10 +296,11 @@ def _unknown_keys(data: dict[str, Any], text: str, file: str) -> None:
     check(data, (), ())
     for sub in ("project", "system", "nix"):
         check(data.get(sub), (sub,), (sub,))
-    tools = data.get("tools")
-    if isinstance(tools, dict):
-        for name, val in tools.items():
-            check(val, ("tools", name), ("tools", "*"))
+    for section in ("tools", "services", "tasks"):
+        table = data.get(section)
+        if isinstance(table, dict):
+            for name, val in table.items():
+                check(val, (section, name), (section, "*"))
 
 
 def validate(data: dict[str, Any], text: str, file: str) -> EnvSpec:
@@ -232,7 +309,7 @@ def validate(data: dict[str, Any], text: str, file: str) -> EnvSpec:
         return EnvSpec.model_validate(data)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        loc = tuple(p for p in err["loc"] if p not in ("str", "ToolSpec"))
+        loc = tuple(p for p in err["loc"] if p not in ("str", "ToolSpec", "ServiceSpec", "TaskSpec"))
         loc = tuple("schema" if p == "schema_" else p for p in loc)
         msg = err["msg"].removeprefix("Value error, ")
         cause = (err.get("ctx") or {}).get("error")
@@ -323,7 +400,7 @@ def set_entry(path: Path, section: str, name: str, version: str) -> None:
             doc.add(section, tk.table())
         table = doc[section]
         cur = table.get(name)
-        if section == "tools" and isinstance(cur, dict):
+        if section in ("tools", "services") and isinstance(cur, dict):
             cur["version"] = version  # keep the table form's other options
         else:
             table[name] = version
