@@ -96,7 +96,11 @@ def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
     for name, version in overrides:
         ev = Evidence("command line", None, f"--with {name}@{version}")
         findings.append(Finding("tool", name, version, "override", ev, rank.OVERRIDE))
-    return merge(project_name(root, root_name), findings, warnings, suggestions, projects)
+    report = merge(project_name(root, root_name), findings, warnings, suggestions, projects)
+    from detectors import tasks
+
+    report.tasks = tasks.propose(fs, set(report.tools))
+    return report
 
 
 def project_name(root: Path, declared: str | None) -> str:

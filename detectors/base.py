@@ -101,6 +101,6 @@ class Ctx:
         self.add("system", name, None, "pin", file, line, rule, 50)
 
     def service(self, name: str, version: str | None, file: str, line: int | None,
-                rule: str, rank: int) -> None:
+                rule: str, rank: int, extra: dict[str, list[str]] | None = None) -> None:
         self.add("service", name, version, "pin" if version else "default", file, line,
-                 rule, rank)
+                 rule, rank, extra)

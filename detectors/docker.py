@@ -207,10 +207,10 @@ def compose(ctx: Ctx, name: str) -> None:
             continue
         image = svc.get("image")
         line = lines.get(("services", sname, "image"))
+        env = svc.get("environment")
         if isinstance(image, str):
             service_image(ctx, image, name, line, f"compose service {sname!s}: image {image}",
-                          rank.COMPOSE)
-        env = svc.get("environment")
+                          rank.COMPOSE, _connection(env))
         if isinstance(env, dict):
             url_services(ctx, {str(k): str(v) for k, v in env.items() if v is not None}, name,
                          lines, ("services", sname, "environment"))
@@ -220,11 +220,34 @@ def compose(ctx: Ctx, name: str) -> None:
 
 
 def service_image(ctx: Ctx, image: str, file: str, line: int | None, rule: str,
-                  rnk: int) -> None:
+                  rnk: int, extra: dict[str, list[str]] | None = None) -> None:
     iname, tag = image_ref(image)
     svc = lookup_image(iname, "services")
     if svc:
-        ctx.service(svc, tag_version(iname, tag) if tag != "lts" else None, file, line, rule, rnk)
+        ctx.service(svc, tag_version(iname, tag) if tag != "lts" else None, file, line, rule,
+                    rnk, extra)
+
+
+# The official images' variables naming the database and user the app connects as;
+# `zagi up` creates the same (passwords are not carried: local servers trust 127.0.0.1).
+_CONNECTION = {"database": ("POSTGRES_DB", "MYSQL_DATABASE", "MARIADB_DATABASE"),
+               "user": ("POSTGRES_USER", "MYSQL_USER", "MARIADB_USER")}
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+def _connection(env: object) -> dict[str, list[str]] | None:
+    if isinstance(env, list):
+        env = dict(str(e).split("=", 1) for e in env if "=" in str(e))
+    if not isinstance(env, dict):
+        return None
+    out = {}
+    for key, names in _CONNECTION.items():
+        for n in names:
+            v = env.get(n)
+            if isinstance(v, str) and _IDENT.match(v):  # not ${VAR} interpolations
+                out[key] = [v]
+                break
+    return out or None
 
 
 def detect(ctx: Ctx) -> None:

@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "fixtures" / "nixpkgs" / "bootstrap" / "servers"
 CACHE = Path(os.environ.get("ZAGI_STANDIN_DEBS", "/var/cache/zagi-standin"))
 ARCH = "amd64"
-LAYOUT = 2  # bump when the bundle's layout changes: setup then rebuilds every bundle
+LAYOUT = 3  # bump when the bundle's layout changes: setup then rebuilds every bundle
 
 # glibc's libraries are the host loader's: a copy would break when the host's libc6 moves.
 GLIBC = ("ld-linux", "linux-vdso", "libc.so", "libm.so", "libpthread.so", "libdl.so",
@@ -59,13 +59,15 @@ BUNDLES: dict[str, dict[str, object]] = {
     "mariadb-10.11": {
         "suite": "bookworm",
         "debs": ["mariadb-server-core", "mariadb-client-core", "mariadb-client"],
-        "copy": {"usr/sbin/mariadbd": "bin/mariadbd",
+        # mariadb-install-db finds the server at <basedir>/sbin (bin/mariadbd links to it)
+        "copy": {"usr/sbin/mariadbd": "sbin/mariadbd",
                  "usr/bin/mariadb": "bin/mariadb",
                  "usr/bin/mariadb-admin": "bin/mariadb-admin",
                  "usr/bin/mariadb-install-db": "bin/mariadb-install-db",
                  "usr/bin/my_print_defaults": "bin/my_print_defaults",
                  "usr/bin/resolveip": "bin/resolveip",
                  "usr/share/mysql": "share/mysql"},
+        "links": {"bin/mariadbd": "../sbin/mariadbd"},
     },
     "memcached-1.6": {
         "suite": "bookworm", "debs": ["memcached"],
@@ -178,6 +180,8 @@ def _lay_out(root: Path, dest: Path, spec: dict[str, object]) -> None:
                             ignore=lambda _d, names: [n for n in names if n.startswith(DROP)])
         else:
             shutil.copy2(s.resolve(), d)
+    for link, target in spec.get("links", {}).items():  # type: ignore[attr-defined]
+        (dest / link).symlink_to(target)
     if bindir := spec.get("bindir"):
         (dest / "bin").mkdir(exist_ok=True)
         for exe in sorted((dest / str(bindir)).iterdir()):

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +35,15 @@ def isolated_zagi_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Non
     roots into the real ~/.zagi: they would keep store paths alive for every later run."""
     home = tmp_path_factory.mktemp("default-zagi-home")
     os.environ["ZAGI_HOME"] = str(home)
+    # Services' state: as root it would be /var/lib/zagi/services. Its servers run as the
+    # service user, so the directory sits where that user can reach it (not under
+    # pytest's 0700 tree) and goes at the end.
+    services = Path(tempfile.mkdtemp(prefix="zagi-test-services-"))
+    services.chmod(0o755)
+    os.environ["ZAGI_SERVICES_HOME"] = str(services)
     yield
     shutil.rmtree(home / "roots", ignore_errors=True)
+    shutil.rmtree(services, ignore_errors=True)
 
 
 @dataclass

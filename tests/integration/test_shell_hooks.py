@@ -33,15 +33,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Path]]
         "b": '[tools]\nnode = "22"\n',
         "untrusted": '[tools]\nnode = "22"\n',
         "unsynced": '[tools]\nnode = "20"\n',
+        "svc": '[tools]\nnode = "20"\n[services]\nredis = { version = "7", port = 26399 }\n',
     }
     for name, spec in specs.items():
         (base / name / ".zagi").mkdir(parents=True)
         (base / name / ".zagi" / "env.toml").write_text(spec)
     (base / "a" / "sub").mkdir()
     (base / "plain").mkdir()
-    for name in ("a", "a/nested", "b", "untrusted"):
+    for name in ("a", "a/nested", "b", "untrusted", "svc"):
         assert run_zagi("sync", cwd=base / name, env=env, timeout=300).code == 0
-    for name in ("a", "a/nested", "b"):
+    for name in ("a", "a/nested", "b", "svc"):
         assert run_zagi("allow", cwd=base / name, env=env).code == 0
     assert run_zagi("lock", cwd=base / "unsynced", env=env, timeout=300).code == 0
     yield {"base": base, "home": base / "home"}
@@ -93,6 +94,21 @@ def test_enter_leave_nested_switch_restore(shell: Shell, world: dict[str, Path])
     shell.run(f"cd {base}/plain")
     assert env_dump(shell) == before  # the shell is exactly as it was
     assert shell.run("echo \"[$MANPATH]\"") == "[/usr/share/man]"
+
+
+@pytest.mark.parametrize("shell", SHELLS, indirect=True)
+def test_a_projects_service_variables_come_and_go_with_it(shell: Shell,
+                                                          world: dict[str, Path]) -> None:
+    base = world["base"]
+    before = env_dump(shell)
+    shell.run(f"cd {base}/svc")
+    assert shell.run("echo $REDIS_URL") == "redis://127.0.0.1:26399/0"
+    assert node(shell) == "v20.12.2"
+    shell.run(f"cd {base}/a")  # same tools, another project: its own variables only
+    assert shell.run('echo "[$REDIS_URL]"') == "[]"
+    shell.run(f"cd {base}/svc")
+    shell.run(f"cd {base}/plain")
+    assert env_dump(shell) == before
 
 
 @pytest.mark.parametrize("shell", SHELLS, indirect=True)
@@ -270,6 +286,13 @@ def test_direnv_use_zagi(world: dict[str, Path], tmp_path: Path) -> None:
     ran = subprocess.run(["direnv", "exec", str(proj), "node", "--version"], env=full,
                          capture_output=True, text=True, check=True)
     assert ran.stdout.strip() == "v20.12.2"
+    svc = world["base"] / "svc"
+    (svc / ".envrc").write_text("use zagi\n")
+    subprocess.run(["direnv", "allow", str(svc)], env=full, check=True, capture_output=True)
+    url = subprocess.run(["direnv", "exec", str(svc), "sh", "-c", "echo $REDIS_URL"], env=full,
+                         capture_output=True, text=True, check=True)
+    assert url.stdout.strip() == "redis://127.0.0.1:26399/0"  # the project's services too
+    (svc / ".envrc").unlink()
     sh = Shell("bash", env, str(tmp_path))
     try:
         sh.run('eval "$(direnv hook bash)"')

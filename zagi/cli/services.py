@@ -50,14 +50,22 @@ def logs(
     follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines.")] = False,
     lines: Annotated[int, typer.Option("--lines", "-n", help="How many lines to show.")] = 50,
     project: ProjectDir = Path(),
+    json: Json = False,
     verbose: Verbose = False,
 ) -> None:
     """Print a service's log (bounded: rotated at 2 MB, two old files kept)."""
+    from zagi.cli.output import emit_json
+    from zagi.core.errors import BadInput
     from zagi.project import find
     from zagi.services import manage
 
     proj = find(project)
     path = manage.log_path(proj, name)
+    if json:
+        if follow:
+            raise BadInput("--json and --follow do not go together")
+        emit_json({"service": name, "log": str(path), "lines": manage.tail_lines(path, lines)})
+        return
     for line in manage.tail_lines(path, lines):
         typer.echo(line)
     if follow:

@@ -14,6 +14,8 @@ def task(
     name: Annotated[str, typer.Argument(help="The task, a key of [tasks].")],
     args: Annotated[list[str] | None, typer.Argument(help="Passed to the task as \"$@\".")] = None,
     project: ProjectDir = Path(),
+    json: Annotated[bool, typer.Option("--json", help="zagi's own errors as JSON; the "
+                                                      "task's output is untouched.")] = False,
     verbose: Verbose = False,
 ) -> None:
     """Run a project task in the env: zagi task test -k slow
@@ -23,7 +25,7 @@ def task(
     import os
 
     from zagi.core.proc import replace_process
-    from zagi.env.run import ready_env
+    from zagi.env.run import ready_env, realized_out
     from zagi.formats import spec as specfile
     from zagi.project import find
     from zagi.secrets.for_run import for_run
@@ -39,7 +41,7 @@ def task(
 
     env = ready_env(proj, say=say)
     if t.needs:
-        manage.up(proj, tasks.realized_out(proj, say), t.needs, say=say)
+        manage.up(proj, realized_out(proj, say), t.needs, say=say)
     values, note = for_run(proj)
     if note:
         say(note)

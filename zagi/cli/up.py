@@ -30,17 +30,18 @@ def up(
     import signal
 
     from zagi.cli.output import console, emit_json
+    from zagi.env.run import realized_out
     from zagi.project import find
     from zagi.services import manage
-    from zagi.services.tasks import realized_out
 
     proj = find(project)
 
     def say(message: str) -> None:
         if not json:
             typer.echo(f"zagi: {message}", err=True)
+    manage.select(manage.load_spec(proj), names)  # a typo fails before any sync or build
     out = realized_out(proj, say)
-    offsets = manage.log_sizes(proj, names or [])
+    offsets = manage.log_sizes(proj, names)
     started = manage.up(proj, out, names, timeout=timeout, say=say)
     if json:
         emit_json({"services": [r for r in manage.status(proj)

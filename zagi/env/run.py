@@ -38,6 +38,18 @@ def ready_env(project: Project, base: dict[str, str] | None = None, *, frozen: b
     return env
 
 
+def realized_out(project: Project, say: Callable[[str], None] | None = None) -> str:
+    """The env's store output (services run their servers from it), syncing first when
+    it is not realized."""
+    found = fastsync.realized(project.root)
+    if found is None:
+        ready_env(project, say=say)
+        found = fastsync.realized(project.root)
+    if found is None:
+        raise ZagiError("the env could not be prepared", hint="run `zagi sync` to see why")
+    return found[1]
+
+
 def exports(project: Project, shell: str) -> str:
     if shell not in EXPORT_FILES:
         raise BadInput(f"--export {shell!r}: expected one of: {', '.join(EXPORT_FILES)}")

@@ -67,6 +67,7 @@ class Report:
     system: dict[str, Chosen] = field(default_factory=dict)
     services: dict[str, Chosen] = field(default_factory=dict)
     env: dict[str, Chosen] = field(default_factory=dict)
+    tasks: dict[str, Chosen] = field(default_factory=dict)  # value: the command line
     nix: Chosen | None = None
     warnings: list[str] = field(default_factory=list)
     suggestions: list[str] = field(default_factory=list)

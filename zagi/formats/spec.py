@@ -45,6 +45,7 @@ KNOWN_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("services", "*"): ("version", "port", "database", "user"),
     ("tasks", "*"): ("run", "needs", "env", "cwd", "description"),
 }
+_TASK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:+-]{0,63}$")
 _DB_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
 
@@ -233,8 +234,8 @@ class EnvSpec(_Strict):
     @classmethod
     def _tasks(cls, v: dict[str, str | TaskSpec]) -> dict[str, str | TaskSpec]:
         for name, task in v.items():
-            if not _NAME.match(name):
-                raise EntryError(name, "expected a task name of lowercase letters, digits, -_.+")
+            if not _TASK_NAME.match(name):
+                raise EntryError(name, "expected a task name of letters, digits and -_.:+")
             if isinstance(task, str) and not task.strip():
                 raise EntryError(name, "expected a command line to run")
         return v

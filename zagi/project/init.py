@@ -129,10 +129,26 @@ def render(report: Report) -> str:
 
     services = tomlkit.table()
     for name, c in sorted(report.services.items()):
-        item = tomlkit.item(c.version or "latest")
+        svalue: Any = c.version or "latest"
+        if c.extra.get("database") or c.extra.get("user"):  # from a compose file
+            svalue = tomlkit.inline_table()
+            svalue.add("version", c.version or "latest")
+            for k in ("database", "user"):
+                if c.extra.get(k):
+                    svalue.add(k, c.extra[k][0])
+        item = tomlkit.item(svalue)
         item.comment(_comment(c))
         services.add(name, item)
     doc.add("services", services)
+
+    if report.tasks:
+        tasks = tomlkit.table()
+        for name, c in report.tasks.items():
+            item = tomlkit.item(c.value or name)
+            ev = c.evidence[0]
+            item.comment(f"{ev.cite()} {ev.rule}")
+            tasks.add(name, item)
+        doc.add("tasks", tasks)
 
     env = tomlkit.table()
     for name, c in sorted(report.env.items()):
@@ -174,10 +190,11 @@ def to_json(result: InitResult) -> dict[str, Any]:
         "project": {"name": r.root_name},
         "tools": tools,
         "system": {"packages": {n: {"evidence": _evidence(c)} for n, c in r.system.items()}},
-        "services": {n: {"version": c.version, "kind": c.kind, "evidence": _evidence(c)}
-                     for n, c in r.services.items()},
+        "services": {n: {"version": c.version, "kind": c.kind, "evidence": _evidence(c),
+                         **c.extra} for n, c in r.services.items()},
         "env": {n: {"value": c.value, "candidate": True, "evidence": _evidence(c)}
                 for n, c in r.env.items()},
+        "tasks": {n: {"run": c.value, "evidence": _evidence(c)} for n, c in r.tasks.items()},
         "nix": ({r.nix.name: r.nix.version, "evidence": _evidence(r.nix)} if r.nix else None),
         "warnings": r.warnings,
         "suggestions": r.suggestions,

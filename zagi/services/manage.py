@@ -65,7 +65,7 @@ def where(project: Project) -> Place:
 # --- what is declared -------------------------------------------------------------
 
 
-def _spec(project: Project) -> EnvSpec:
+def load_spec(project: Project) -> EnvSpec:
     from zagi.formats import spec as specfile
 
     return specfile.load(project.env_toml)
@@ -118,6 +118,9 @@ def _port_free(port: int) -> bool:
     import socket
 
     with socket.socket() as s:
+        # As the servers bind: SO_REUSEADDR, so connections of the last run in TIME_WAIT
+        # do not count, while a program listening there still does.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
@@ -391,7 +394,7 @@ def up(project: Project, out: str, names: list[str] | None = None, *,
        timeout: float = READY_TIMEOUT, say: Event = lambda _m: None) -> list[Instance]:
     """Start the services asked for (all by default) from the realized env `out` and
     return once each is ready."""
-    spec = _spec(project)
+    spec = load_spec(project)
     chosen = select(spec, names)
     insts = instances(project, spec, out)
     for name in chosen:
@@ -408,17 +411,21 @@ def up(project: Project, out: str, names: list[str] | None = None, *,
         for name in _recover(w, insts):
             say(f"{name}: stopped a server a previous supervisor left running")
     programs = [_program(i, w, user) for i in insts.values()]
-    if sup.write_conf(programs) and running:
+    restart = running and sup.conf_differs(programs)
+    if restart:
         # A version or setting changed under a running supervisor (a checkout): the old
         # servers stop, and the ones that ran start again from the new config.
         was = [n for n, p in sup.info().items() if p["statename"] in ("RUNNING", "STARTING")]
-        say("services changed; restarting " + (", ".join(was) or "the supervisor"))
-        sup.shutdown()
-        running = False
         chosen += [n for n in was if n in insts and n not in chosen]
     todo = [insts[n] for n in chosen]
-    for inst in todo:
+    for inst in todo:  # refuse before anything running is touched
         _check_data(inst, say)
+    if restart:
+        say("services changed; restarting " + ", ".join(chosen))
+        sup.shutdown()
+        running = False
+    sup.write_conf(programs)
+    for inst in todo:
         _init(inst, user, say)
         for fname, text in KINDS[inst.name].files(inst).items():
             atomic_write(inst.run / fname, text, mode=0o644)
@@ -475,7 +482,7 @@ def _failed(w: Place, name: str, why: str) -> ServiceError:
 
 def down(project: Project, names: list[str] | None = None) -> list[str]:
     """Stop the services asked for (all by default); the supervisor goes with the last."""
-    spec = _spec(project)
+    spec = load_spec(project)
     chosen = select(spec, names) if names else [n for n in spec.services if n in KINDS]
     w = where(project)
     sup = w.supervisor
@@ -495,7 +502,7 @@ def down(project: Project, names: list[str] | None = None) -> list[str]:
 
 
 def status(project: Project) -> list[dict[str, Any]]:
-    spec = _spec(project)
+    spec = load_spec(project)
     w = where(project)
     insts = instances(project, spec, None)
     info = w.supervisor.info()
@@ -509,6 +516,8 @@ def status(project: Project) -> list[dict[str, Any]]:
             continue
         p = info.get(name, {})
         state = _STATES.get(p.get("statename", "STOPPED"), "stopped")
+        if state == "starting" and KINDS[name].ready(inst):
+            state = "running"  # supervisord waits startsecs; the probe already answers
         sock = KINDS[name].socket_path(inst)
         rows.append({
             "name": name, "version": inst.version, "state": state,
@@ -533,15 +542,16 @@ def tail_lines(path: Path, n: int) -> list[str]:
 
 
 def log_path(project: Project, name: str) -> Path:
-    select(_spec(project), [name])
+    select(load_spec(project), [name])
     return where(project).log(name)
 
 
-def log_sizes(project: Project, names: list[str]) -> dict[str, int]:
-    """Where each log ends now: `zagi up` in the foreground shows what follows."""
+def log_sizes(project: Project, names: list[str] | None) -> dict[str, int]:
+    """Where each log (of `names`, default every declared service) ends now: `zagi up`
+    in the foreground shows what follows."""
     w = where(project)
     out = {}
-    for n in names:
+    for n in names if names is not None else list(load_spec(project).services):
         try:
             out[n] = w.log(n).stat().st_size
         except OSError:

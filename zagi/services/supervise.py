@@ -46,16 +46,16 @@ class Supervisor:
     def pidfile(self) -> Path:
         return self.base / "supervisord.pid"
 
-    def write_conf(self, programs: list[Program]) -> bool:
-        """Write the config; True when it changed (a running supervisord must restart)."""
-        text = render(self, programs)
+    def conf_differs(self, programs: list[Program]) -> bool:
+        """Whether the config for `programs` differs from the one written (a running
+        supervisord then restarts to read it)."""
         try:
-            if self.conf.read_text() == text:
-                return False
+            return self.conf.read_text() != render(self, programs)
         except OSError:
-            pass
-        atomic_write(self.conf, text, mode=0o600)
-        return True
+            return True
+
+    def write_conf(self, programs: list[Program]) -> None:
+        atomic_write(self.conf, render(self, programs), mode=0o600)
 
     def pid(self) -> int | None:
         """supervisord's pid when it is running (a stale pid file is not)."""
@@ -72,7 +72,14 @@ class Supervisor:
 
     def start(self) -> None:
         """Start supervisord (it daemonizes once its socket is listening)."""
-        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(self.base)}
+        import importlib.util
+
+        # Only what it needs: never the user's environment (tokens) in the servers'.
+        # PYTHONPATH: where supervisor is installed, for an interpreter run with one.
+        spec = importlib.util.find_spec("supervisor")
+        where = Path(next(iter(spec.submodule_search_locations or []))).parent if spec else None
+        env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(self.base),
+               **({"PYTHONPATH": str(where)} if where else {})}
         res = proc.run([sys.executable, "-m", "supervisor.supervisord", "-c", str(self.conf)],
                        env=env, inherit_env=False, timeout=30)
         if not res.ok:

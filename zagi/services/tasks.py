@@ -6,11 +6,10 @@ an app process), its `needs` services up first; extra arguments reach it as "$@"
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from zagi.core.errors import BadInput, ZagiError
+from zagi.core.errors import BadInput
 from zagi.core.layout import Project
 from zagi.core.names import did_you_mean
 from zagi.formats.spec import EnvSpec, TaskSpec
@@ -49,19 +48,3 @@ def workdir(project: Project, task: TaskSpec) -> Path:
     if not d.is_dir():
         raise BadInput(f"task cwd {task.cwd!r}: no such directory", file=str(project.env_toml))
     return d
-
-
-def realized_out(project: Project, say: Callable[[str], None]) -> str:
-    """The env's store output, syncing first when it is not realized."""
-    from zagi.drivers import nix
-    from zagi.env import fastsync, sync
-
-    found = fastsync.realized(project.root)
-    if found is None:
-        res = sync.sync(project, nix.Options())
-        if res.relocked:
-            say("env.toml changed since env.lock was written: relocked it")
-        found = fastsync.realized(project.root)
-    if found is None:
-        raise ZagiError("the env could not be prepared", hint="run `zagi sync` to see why")
-    return found[1]

@@ -1,0 +1,301 @@
+"""Services from the env, as a user runs them: real postgres, redis, mariadb and memcached
+(Debian's builds in the stand-in set), supervised per project, reached through the
+variables the env exports. These tests run as root, so they also show the servers
+dropping to the service user, as they do in a root container."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import Ran, run_zagi, zagi_exe
+from tests.integration.conftest import make_project
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+PG15 = 'schema = 1\n[project]\nname = "shop"\n[services]\npostgres = "15"\nredis = "7"\n'
+
+
+@pytest.fixture
+def svc(zenv: dict[str, str], tmp_path: Path) -> Iterator[Callable[..., Ran]]:
+    """zagi for services; every project it touched is brought down at the end."""
+    touched: set[Path] = set()
+
+    def call(*args: str, cwd: Path, check: bool = True, timeout: float = 300) -> Ran:
+        touched.add(cwd)
+        ran = run_zagi(*args, cwd=cwd, env=zenv, timeout=timeout)
+        if check:
+            assert ran.code == 0, f"zagi {' '.join(args)} -> {ran.code}\n{ran.out}\n{ran.err}"
+        return ran
+
+    yield call
+    for p in touched:
+        run_zagi("down", cwd=p, env=zenv, timeout=120)
+
+
+def sh(svc: Callable[..., Ran], project: Path, script: str) -> str:
+    """A shell command in the env (`zagi run`), as an app or a user would connect."""
+    return svc("run", "--", "sh", "-c", script, cwd=project).out.strip()
+
+
+def state(svc: Callable[..., Ran], project: Path) -> dict[str, dict[str, object]]:
+    return {r["name"]: r for r in svc("services", "--json", cwd=project).json()["services"]}
+
+
+def test_postgres_and_redis_keep_their_data_across_down_and_up(svc: Callable[..., Ran],
+                                                              tmp_path: Path) -> None:
+    p = make_project(tmp_path / "shop", PG15)
+    up = svc("up", "-d", cwd=p)
+    assert "postgres ready" in up.err and "redis ready" in up.err
+    sh(svc, p, 'psql "$DATABASE_URL" -qc "create table orders (n int); insert into orders values (42)"'
+               ' && redis-cli -u "$REDIS_URL" set greeting hello')
+    rows = state(svc, p)
+    assert rows["postgres"]["state"] == rows["redis"]["state"] == "running"
+    pg_pid = int(str(rows["postgres"]["pid"]))
+    # As root, the servers run as the unprivileged service user (postgres refuses root).
+    uid = next(int(ln.split()[1]) for ln in Path(f"/proc/{pg_pid}/status").read_text().splitlines()
+               if ln.startswith("Uid:"))
+    assert uid != 0
+    assert os.readlink(f"/proc/{pg_pid}/exe").startswith("/nix/store/")  # from the env
+    assert Path(str(rows["postgres"]["data_dir"])).name == "postgres-15"
+    # Bound to 127.0.0.1 only.
+    assert f"127.0.0.1:{rows['postgres']['port']}" in _listening()
+    assert f"0.0.0.0:{rows['postgres']['port']}" not in _listening()
+
+    assert "stopped: postgres, redis" in svc("down", cwd=p).out
+    assert not Path(f"/proc/{pg_pid}").exists()
+    assert all(r["state"] == "stopped" for r in state(svc, p).values())
+    svc("up", "-d", cwd=p)
+    assert sh(svc, p, 'psql "$DATABASE_URL" -tAc "select n from orders"') == "42"
+    assert sh(svc, p, 'redis-cli -u "$REDIS_URL" get greeting') == "hello"
+    env = sh(svc, p, "env")
+    for var in ("PGHOST", "PGPORT", "PGUSER=shop", "PGDATABASE=shop", "POSTGRES_URL",
+                "REDIS_URL=redis://127.0.0.1:", "DATABASE_URL=postgresql://shop@127.0.0.1:"):
+        assert var in env
+
+
+def _listening() -> str:
+    """Listening TCP sockets as "addr:port" strings (from /proc/net/tcp)."""
+    out = []
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, st = line.split()[1], line.split()[3]
+        if st == "0A":
+            ip, port = local.split(":")
+            addr = socket.inet_ntoa(bytes.fromhex(ip)[::-1])
+            out.append(f"{addr}:{int(port, 16)}")
+    return " ".join(out)
+
+
+def test_two_projects_run_their_own_postgres_at_once(svc: Callable[..., Ran],
+                                                    tmp_path: Path) -> None:
+    a = make_project(tmp_path / "alpha", 'schema = 1\n[services]\npostgres = "15"\n')
+    b = make_project(tmp_path / "beta", 'schema = 1\n[services]\npostgres = "15"\n')
+    svc("up", "-d", cwd=a)
+    svc("up", "-d", cwd=b)
+    pa, pb = state(svc, a)["postgres"]["port"], state(svc, b)["postgres"]["port"]
+    assert pa != pb
+    assert sh(svc, a, 'psql "$DATABASE_URL" -tAc "select current_database()"') == "alpha"
+    assert sh(svc, b, 'psql "$DATABASE_URL" -tAc "select current_database()"') == "beta"
+    svc("down", cwd=a)
+    assert state(svc, b)["postgres"]["state"] == "running"  # the other project's is untouched
+
+
+def test_kill_9_of_the_supervisor_is_recovered_by_the_next_up(svc: Callable[..., Ran],
+                                                             tmp_path: Path) -> None:
+    p = make_project(tmp_path / "shop", PG15)
+    svc("up", "-d", cwd=p)
+    sh(svc, p, 'psql "$DATABASE_URL" -qc "create table t (x int); insert into t values (1)"')
+    pid_file = next(Path(os.environ["ZAGI_SERVICES_HOME"]).glob("*/supervisord.pid"))
+    old_pg = int(str(state(svc, p)["postgres"]["pid"]))
+    os.kill(int(pid_file.read_text()), signal.SIGKILL)
+    time.sleep(0.2)
+    assert Path(f"/proc/{old_pg}").exists()  # the orphan still holds the data dir
+    again = svc("up", "-d", cwd=p)
+    assert "stopped a server a previous supervisor left running" in again.err
+    assert not Path(f"/proc/{old_pg}").exists()
+    assert sh(svc, p, 'psql "$DATABASE_URL" -tAc "select x from t"') == "1"
+    assert len(_postmasters(p)) == 1
+
+
+def _postmasters(project: Path) -> list[int]:
+    """postgres main processes whose data dir belongs to this project's state."""
+    out = []
+    for d in Path("/proc").iterdir():
+        try:
+            cmd = (d / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if cmd[0].endswith(b"/bin/postgres") and b"-D" in cmd:
+            out.append(int(d.name))
+    return out
+
+
+def test_a_crashed_server_is_restarted(svc: Callable[..., Ran], tmp_path: Path) -> None:
+    p = make_project(tmp_path / "cache", 'schema = 1\n[services]\nredis = "7"\n')
+    svc("up", "-d", cwd=p)
+    sh(svc, p, 'redis-cli -u "$REDIS_URL" set k v >/dev/null')
+    old = int(str(state(svc, p)["redis"]["pid"]))
+    time.sleep(1.2)  # past startsecs: a crash of a running server, not a failed start
+    os.kill(old, signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        row = state(svc, p)["redis"]
+        if row["state"] == "running" and row["pid"] not in (None, old):
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail(f"redis was not restarted: {row}")
+    assert sh(svc, p, 'redis-cli -u "$REDIS_URL" ping') == "PONG"
+
+
+def test_switching_postgres_versions_keeps_data_per_major(svc: Callable[..., Ran],
+                                                         tmp_path: Path) -> None:
+    p = make_project(tmp_path / "shop", 'schema = 1\n[services]\npostgres = "15"\n')
+    svc("up", "-d", cwd=p)
+    sh(svc, p, 'psql "$DATABASE_URL" -qc "create table kept (x int); insert into kept values (15)"')
+    toml = p / ".zagi" / "env.toml"
+    toml.write_text(toml.read_text().replace('"15"', '"13"'))
+    switched = svc("up", "-d", cwd=p)  # the running 15 stops, 13 starts on its own data
+    assert "restarting postgres" in switched.err
+    assert "data of postgres-15 kept" in switched.err
+    assert "PostgreSQL 13." in sh(svc, p, 'psql "$DATABASE_URL" -tAc "select version()"')
+    assert "does not exist" in svc("run", "--", "psql", "-tAc", "select x from kept", cwd=p,
+                                   check=False).err
+    toml.write_text(toml.read_text().replace('"13"', '"15"'))
+    svc("up", "-d", cwd=p)
+    assert sh(svc, p, 'psql "$DATABASE_URL" -tAc "select x from kept"') == "15"
+
+
+def test_bad_inputs_are_refused_clearly(svc: Callable[..., Ran], tmp_path: Path) -> None:
+    p = make_project(tmp_path / "shop", 'schema = 1\n[services]\npostgres = "15"\nredis = "7"\n')
+    typo = svc("up", "postgre", cwd=p, check=False)
+    assert typo.code == 2 and 'did you mean "postgres"' in typo.err
+    unknown = svc("services", "logs", "mysql", cwd=p, check=False)
+    assert unknown.code == 2 and "not a service of this project" in unknown.err
+    bad_toml = make_project(tmp_path / "bad", 'schema = 1\n[services]\npostgress = "15"\n')
+    spec_err = svc("up", "-d", cwd=bad_toml, check=False)
+    assert spec_err.code == 2 and 'did you mean "postgres"' in spec_err.err and "env.toml:3" in spec_err.err
+
+    # A port someone else holds: a clear message, never a silent second instance.
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        taken = make_project(tmp_path / "taken",
+                             f'schema = 1\n[services]\nredis = {{ version = "7", port = {port} }}\n')
+        busy = svc("up", "-d", cwd=taken, check=False)
+        assert busy.code == 1 and f"port {port} on 127.0.0.1 is in use" in busy.err
+
+    # Data written by a newer major: refused, and nothing running is touched.
+    svc("up", "-d", "redis", cwd=p)
+    data = Path(str(state(svc, p)["postgres"]["data_dir"]))
+    svc("up", "-d", "postgres", cwd=p)
+    svc("down", "postgres", cwd=p)
+    (data / "PG_VERSION").write_text("17\n")
+    newer = svc("up", "-d", "postgres", cwd=p, check=False)
+    assert newer.code == 1 and "written by postgres 17, newer than this env's 15" in newer.err
+    assert state(svc, p)["redis"]["state"] == "running"
+
+
+def test_mariadb_and_memcached(svc: Callable[..., Ran], tmp_path: Path) -> None:
+    p = make_project(tmp_path / "blog", 'schema = 1\n[services]\nmariadb = "10.11"\nmemcached = "1"\n')
+    svc("up", "-d", cwd=p)
+    out = sh(svc, p, 'mariadb -u blog blog -e "create table posts (id int); insert into posts '
+                     'values (7)" && mariadb -h "$MYSQL_HOST" -P "$MYSQL_TCP_PORT" -u blog blog '
+                     '-N -e "select id from posts"')
+    assert out == "7"
+    assert "mysql://blog@127.0.0.1:" in sh(svc, p, 'echo "$DATABASE_URL"')
+    port = int(sh(svc, p, 'echo "${MEMCACHE_SERVERS#*:}"'))
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"set k 0 0 2\r\nhi\r\nget k\r\n")
+        time.sleep(0.2)
+        assert b"VALUE k 0 2\r\nhi" in s.recv(256)
+    svc("down", cwd=p)
+    svc("up", "-d", "mariadb", cwd=p)
+    assert sh(svc, p, 'mariadb -u blog blog -N -e "select id from posts"') == "7"
+
+
+def test_compose_database_and_user_are_honoured(svc: Callable[..., Ran], tmp_path: Path) -> None:
+    p = tmp_path / "app"
+    p.mkdir()
+    (p / "docker-compose.yml").write_text(
+        "services:\n  db:\n    image: postgres:15\n    environment:\n"
+        "      POSTGRES_DB: storefront\n      POSTGRES_USER: merchant\n      POSTGRES_PASSWORD: x\n")
+    svc("init", cwd=p)
+    text = (p / ".zagi" / "env.toml").read_text()
+    assert 'postgres = {version = "15", database = "storefront", user = "merchant"}' in text
+    svc("up", "-d", cwd=p)
+    assert sh(svc, p, 'psql "$DATABASE_URL" -tAc "select current_database() || \' \' || current_user"') \
+        == "storefront merchant"
+
+
+def test_a_task_starts_what_it_needs_and_passes_its_exit_code(svc: Callable[..., Ran],
+                                                            tmp_path: Path) -> None:
+    p = make_project(tmp_path / "shop", PG15 + '[tasks]\n'
+                     'check = { run = "psql -tAc \'select 40 + 2\'", needs = ["postgres"] }\n'
+                     'args = "echo got"\nfail = "exit 3"\n'
+                     'where = { run = "pwd", cwd = "sub" }\n')
+    (p / "sub").mkdir()
+    assert svc("task", "check", cwd=p).out.strip() == "42"
+    assert state(svc, p)["postgres"]["state"] == "running"
+    assert state(svc, p)["redis"]["state"] == "stopped"  # only what the task needs
+    assert svc("task", "args", "a b", "c", cwd=p).out.strip() == "got a b c"
+    assert svc("task", "fail", cwd=p, check=False).code == 3
+    assert svc("task", "where", cwd=p).out.strip() == str((p / "sub").resolve())
+    listed = svc("tasks", "--json", cwd=p).json()["tasks"]
+    assert [t["name"] for t in listed] == ["args", "check", "fail", "where"]
+    missing = svc("task", "chek", cwd=p, check=False)
+    assert missing.code == 2 and 'did you mean "check"' in missing.err
+
+
+def test_up_in_the_foreground_follows_logs_and_ctrl_c_stops_all(svc: Callable[..., Ran],
+                                                               zenv: dict[str, str],
+                                                               tmp_path: Path) -> None:
+    p = make_project(tmp_path / "shop", PG15)
+    svc("sync", cwd=p)
+    fg = subprocess.Popen([zagi_exe(), "up"], cwd=p, env={**os.environ, **zenv},
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert fg.stdout is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + 120
+    # Each server's own log lines, prefixed with its name (redis's name is padded).
+    while not (any(ln.startswith("postgres | ") and "ready to accept connections" in ln
+                   for ln in seen) and any(ln.startswith("redis    | ") for ln in seen)):
+        assert time.monotonic() < deadline, "".join(seen)
+        seen.append(fg.stdout.readline())
+    fg.send_signal(signal.SIGINT)
+    rest, _ = fg.communicate(timeout=60)
+    assert fg.returncode == 0, rest
+    assert "stopping postgres, redis" in rest
+    assert all(r["state"] == "stopped" for r in state(svc, p).values())
+    # A second run shows that run's lines, not the whole history again.
+    fg = subprocess.Popen([zagi_exe(), "up", "redis"], cwd=p, env={**os.environ, **zenv},
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(3)
+    fg.send_signal(signal.SIGINT)
+    again, _ = fg.communicate(timeout=60)
+    assert again.count("Server initialized") == 1, again
+
+
+def test_services_json_shape(svc: Callable[..., Ran], tmp_path: Path) -> None:
+    k = make_project(tmp_path / "stream", 'schema = 1\n[services]\nkafka = "3"\n')
+    assert state(svc, k)["kafka"]["state"] == "unsupported"  # no lock needed to say so
+    nope = svc("up", "-d", "kafka", cwd=k, check=False)
+    assert nope.code == 2 and "zagi cannot run kafka yet" in nope.err
+    p = make_project(tmp_path / "shop", 'schema = 1\n[services]\nredis = "7"\n')
+    rows = state(svc, p)
+    assert set(rows["redis"]) == {"name", "version", "state", "pid", "port", "socket",
+                                  "data_dir", "log", "uptime"}
+    up = svc("up", "-d", "--json", "redis", cwd=p).json()
+    assert [r["name"] for r in up["services"]] == ["redis"] and up["services"][0]["pid"]
+    logs = svc("services", "logs", "redis", "--json", cwd=p).json()
+    assert any("Ready to accept connections" in ln for ln in logs["lines"])
+    assert json.loads(svc("down", "--json", cwd=p).out) == {"stopped": ["redis"]}
