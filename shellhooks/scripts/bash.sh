@@ -68,6 +68,8 @@ _zagi_activate() {  # ROOT ENV-ID
     IFS= read -r -d '' _zagi_o < "$_zagi_p/deactivate.sh"
     _ZAGI_OFF=$_zagi_o$'\n'$_ZAGI_OFF
     . "$_zagi_p/activate.sh"
+    # [project] autostart: on entering only (never on an idle prompt), never waited for.
+    [[ -e $_zagi_p/autostart ]] && (cd "$1" && "$_ZAGI_EXE" up -d >/dev/null 2>&1 &)
   fi
   _ZAGI_ROOT=$1 _ZAGI_ID=$2 _ZAGI_SAID=
   : 2>/dev/null > "$_zagi_e/last-used"  # a builtin "touch" for `zagi gc`

@@ -40,6 +40,11 @@ function _zagi_activate
     if test -r $p/activate.fish; and test -r $p/deactivate.fish
         source $p/activate.fish
         set -g _ZAGI_PROJ $p
+        # [project] autostart: on entering only (never on an idle prompt), never waited for.
+        if test -e $p/autostart
+            fish -c "cd "(string escape -- $argv[1])"; and "(string escape -- $_ZAGI_EXE)" up -d >/dev/null 2>&1" &
+            disown 2>/dev/null
+        end
     end
     set -g _ZAGI_ROOT $argv[1]
     set -g _ZAGI_ID $argv[2]

@@ -63,6 +63,8 @@ _zagi_activate() {
     IFS= read -r -d '' o < "$p/deactivate.sh"
     _ZAGI_OFF=$o$'\n'$_ZAGI_OFF
     . "$p/activate.sh"
+    # [project] autostart: on entering only (never on an idle prompt), never waited for.
+    [[ -e $p/autostart ]] && (cd "$1" && "$_ZAGI_EXE" up -d >/dev/null 2>&1 &!)
   fi
   _ZAGI_ROOT=$1 _ZAGI_ID=$2 _ZAGI_SAID=
   : 2>/dev/null >| "$e/last-used"

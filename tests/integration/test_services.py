@@ -299,3 +299,58 @@ def test_services_json_shape(svc: Callable[..., Ran], tmp_path: Path) -> None:
     logs = svc("services", "logs", "redis", "--json", cwd=p).json()
     assert any("Ready to accept connections" in ln for ln in logs["lines"])
     assert json.loads(svc("down", "--json", cwd=p).out) == {"stopped": ["redis"]}
+
+
+def test_checkout_moves_running_services_to_the_new_version(svc: Callable[..., Ran],
+                                                           tmp_path: Path) -> None:
+    from tests.integration.test_history import git
+
+    p = make_project(tmp_path / "shop", 'schema = 1\n[services]\npostgres = "13"\n')
+    git(p, "init", "-q", "-b", "main")
+    svc("lock", cwd=p)
+    git(p, "add", "-A")
+    git(p, "commit", "-qm", "postgres 13")
+    toml = p / ".zagi" / "env.toml"
+    toml.write_text(toml.read_text().replace('"13"', '"15"'))
+    svc("lock", cwd=p)
+    git(p, "commit", "-qam", "postgres 15")
+    svc("allow", cwd=p)
+    svc("up", "-d", cwd=p)
+    assert "PostgreSQL 15." in sh(svc, p, 'psql "$DATABASE_URL" -tAc "select version()"')
+    moved = svc("checkout", "HEAD~1", "--json", cwd=p).json()
+    assert moved["services"] == ["postgres"] and moved["error"] is None
+    assert state(svc, p)["postgres"]["version"] == "13"
+    assert "PostgreSQL 13." in sh(svc, p, 'psql "$DATABASE_URL" -tAc "select version()"')
+    svc("down", cwd=p)
+    later = svc("checkout", "main", "--json", cwd=p).json()
+    assert later["services"] == []  # nothing was running and autostart is off: none started
+    assert state(svc, p)["postgres"]["state"] == "stopped"
+
+
+def test_autostart_starts_services_on_entering_without_waiting(svc: Callable[..., Ran],
+                                                              zenv: dict[str, str],
+                                                              tmp_path: Path) -> None:
+    from tests.integration.shells import Shell
+
+    p = make_project(tmp_path / "shop",
+                     'schema = 1\n[project]\nname = "shop"\nautostart = true\n'
+                     '[services]\nredis = "7"\n')
+    svc("sync", cwd=p)
+    svc("allow", cwd=p)
+    path = f"{Path(zagi_exe()).parent}:/usr/bin:/bin"
+    sh_ = Shell("bash", {**zenv, "PATH": path, "HOME": str(tmp_path)}, str(tmp_path))
+    try:
+        assert sh_.run('eval "$(zagi hook bash)"') == ""
+        t0 = time.monotonic()
+        sh_.run(f"cd {p}")
+        entered = time.monotonic() - t0
+        assert sh_.run("echo $REDIS_URL").startswith("redis://127.0.0.1:")
+        deadline = time.monotonic() + 60
+        while state(svc, p)["redis"]["state"] != "running":
+            assert time.monotonic() < deadline, "autostart never brought redis up"
+            time.sleep(0.2)
+        # The prompt came back at once: the hook starts `zagi up -d` in the background.
+        assert entered < 2.0
+        sh_.run("true")  # an idle prompt in the project starts nothing more
+    finally:
+        sh_.close()

@@ -110,6 +110,8 @@ def report_moved(moved: Any, as_json: bool, done: str) -> int:
         if not moved.allowed:
             con.print("this env is not allowed in this project yet: `zagi allow` to activate "
                       "it in your shell", markup=False)
+    if moved.services:
+        con.print(f"  services up: {', '.join(moved.services)}", markup=False, highlight=False)
     if moved.error is not None:
         render_error(moved.error, False)
         return 1

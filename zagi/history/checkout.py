@@ -42,12 +42,14 @@ class Moved:
     sync: SyncResult | None = None  # None: the revision has no env, or it failed
     error: ZagiError | None = None  # why the env could not follow
     allowed: bool = False  # the shell hook will activate the new env
+    services: list[str] = field(default_factory=list)  # up after the move (zagi/services)
 
     def to_json(self) -> dict[str, object]:
         return {"target": self.target, "changes": [c.to_json() for c in self.changes],
                 "env": [envdiff.render(c) for c in self.changes],
                 "sync": self.sync.to_json() if self.sync else None,
-                "error": self.error.to_json() if self.error else None, "allowed": self.allowed}
+                "error": self.error.to_json() if self.error else None, "allowed": self.allowed,
+                "services": self.services}
 
 
 def follow(root: Path, caches: CacheConfig | None, progress: Progress | None = None,
@@ -72,6 +74,18 @@ def _moved(root: Path, target: str, before: envdiff.EnvState, caches: CacheConfi
         moved.error = exc
     if moved.sync is not None:
         moved.allowed = trust.is_allowed(root, moved.sync.env_id)
+    if moved.sync is not None and moved.error is None:
+        from zagi.services import manage
+
+        say = progress.note if progress else (lambda _m: None)
+        try:  # running services follow the env; git has moved either way
+            # Servers the user started follow the env (their programs come from the
+            # vouched package sets sync checked); [project] autostart, a setting of the
+            # repo's, only for an env the user allowed here.
+            moved.services = manage.after_checkout(layout.Project(root), moved.sync.out, say,
+                                                   autostart=moved.allowed)
+        except ZagiError as exc:
+            moved.error = exc
     return moved
 
 

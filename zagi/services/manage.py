@@ -226,6 +226,13 @@ def write_activation(project: Project, spec: EnvSpec) -> None:
 
     d = layout.project_dir(project.root)
     env = connection_env(project, spec) if any(n in KINDS for n in spec.services) else {}
+    # The hooks start services on entering the project when it opts in ([project]
+    # autostart): a marker here, so they need not read env.toml.
+    marker = d / "autostart"
+    if env and spec.project and spec.project.autostart:
+        atomic_write(marker, "", mode=0o444)
+    else:
+        marker.unlink(missing_ok=True)
     if not env:
         for name in [*activation.render_all({"out": "", "prepend": {}, "set": {}}),
                      layout.ACTIVATE_JSON]:
@@ -583,3 +590,24 @@ def follow(project: Project, offsets: dict[str, int], emit: Callable[[str, str],
             for line in lines:
                 emit(name, line.decode("utf-8", "replace"))
         time.sleep(poll)
+
+
+def after_checkout(project: Project, out: str, say: Event = lambda _m: None, *,
+                   autostart: bool = True) -> list[str]:
+    """After a checkout moved the env: services that were running follow it (a changed
+    version stops and the new one starts; one no longer declared stops); with
+    [project] autostart (and `autostart` allowed by the caller), every declared service
+    starts. The names now up."""
+    spec = load_spec(project)
+    runnable = [n for n in spec.services if n in KINDS]
+    sup = where(project).supervisor
+    running = [n for n, p in sup.info().items() if p["statename"] in ("RUNNING", "STARTING")]
+    auto = autostart and bool(spec.project and spec.project.autostart)
+    names = runnable if auto else [n for n in running if n in runnable]
+    if not names:
+        if running:
+            say("stopping " + ", ".join(running) + " (no longer in [services])")
+            sup.shutdown()
+        return []
+    up(project, out, names, say=say)
+    return names
