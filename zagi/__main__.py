@@ -24,6 +24,13 @@ def main() -> None:
         rc = try_cached(sys.argv[1:], time.perf_counter())
         if rc is not None:
             raise SystemExit(rc)
+    if sys.argv[1:2] == ["up"]:
+        # Starting a server must not wait for the CLI framework (bench/services.py).
+        from zagi.env.fastup import try_up
+
+        rc = try_up(sys.argv[1:])
+        if rc is not None:
+            raise SystemExit(rc)
     if sys.argv[1:2] == ["run"]:
         from zagi.env.fastsync import try_run
 

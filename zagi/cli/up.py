@@ -29,28 +29,35 @@ def up(
     """
     import signal
 
-    from zagi.cli.output import console, emit_json
-    from zagi.env.run import realized_out
+    from zagi.env import fastsync
     from zagi.project import find
-    from zagi.services import manage
+    from zagi.services import declared, manage
 
     proj = find(project)
 
     def say(message: str) -> None:
         if not json:
             typer.echo(f"zagi: {message}", err=True)
-    manage.select(manage.load_spec(proj), names)  # a typo fails before any sync or build
-    out = realized_out(proj, say)
+
+    declared.select(declared.declared(proj), names)  # a typo fails before any sync or build
+    found = fastsync.realized(proj.root)  # the common case: no sync, no spec validation
+    if found is None:
+        from zagi.env.run import realized_out
+
+        out = realized_out(proj, say)
+    else:
+        out = found[1]
     offsets = manage.log_sizes(proj, names)
     started = manage.up(proj, out, names, timeout=timeout, say=say)
     if json:
+        from zagi.cli.output import emit_json
+
         emit_json({"services": [r for r in manage.status(proj)
                                 if r["name"] in {i.name for i in started}]})
     if detach:
         if not json:
-            console().print(f"{len(started)} service(s) up: "
-                            + ", ".join(f"{i.name} {i.version} on 127.0.0.1:{i.port}"
-                                        for i in started), markup=False)
+            typer.echo(f"{len(started)} service(s) up: "
+                       + ", ".join(f"{i.name} {i.version} on 127.0.0.1:{i.port}" for i in started))
         return
     offsets = {i.name: offsets.get(i.name, 0) for i in started}
     stop = {"now": False}

@@ -121,9 +121,9 @@ def _service_activation(project: Project, raw: bytes) -> None:
     if b"services" not in raw and not layout.project_dir(project.root).exists():
         return  # no services, none before: skip loading the spec (the cached path)
     from zagi.formats import spec as specfile
-    from zagi.services import manage
+    from zagi.services import declared
 
-    manage.write_activation(project, specfile.load(project.env_toml))
+    declared.write_activation(project, specfile.load(project.env_toml))
 
 
 class _Notes:

@@ -1,38 +1,34 @@
-"""Services of a project: `zagi up`, `down`, `services`, `services logs`, and the
-connection variables every activation of the env exports.
+"""Running a project's services: `zagi up`, `down`, `services`, `services logs`, and
+following a checkout. What is declared (versions, ports, connection variables) is
+zagi/services/declared.py; what each server is, kinds.py; the supervisor, supervise.py.
 
 State lives outside git (layout.services_home()/<project key>/): data per major
 (data/postgres-15/), logs, generated config, supervisord's files; sockets in a short
-private runtime directory; ports in a registry shared by all projects, so two projects'
-servers never collide. Server programs come from the env's store paths, never the host.
+private runtime directory. Server programs come from the env's store paths, never the host.
 """
 
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
 import re
 import signal
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from zagi.core import layout, proc
+from zagi.core import proc
 from zagi.core.errors import BadInput, ZagiError
-from zagi.core.fsutil import atomic_write
 from zagi.core.layout import Project
-from zagi.core.names import did_you_mean
-from zagi.formats.spec import EnvSpec
-from zagi.services.kinds import KINDS, Instance, Kind
-from zagi.services.supervise import Program, Supervisor
+from zagi.services.declared import Place, declared, instances, port_free, select, where
+from zagi.services.kinds import KINDS, Instance
+from zagi.services.supervise import Program, Supervisor, write_if_changed
 
 Event = Callable[[str], None]
 SERVICE_USER = "zagi-services"
 READY_TIMEOUT = 60.0
+_UP = ("RUNNING", "STARTING", "BACKOFF")
 _STATES = {"RUNNING": "running", "STARTING": "starting", "BACKOFF": "restarting",
            "STOPPING": "stopping", "STOPPED": "stopped", "EXITED": "stopped",
            "FATAL": "failed", "UNKNOWN": "failed"}
@@ -42,210 +38,8 @@ class ServiceError(ZagiError):
     """A service would not start, stop or become ready (exit 1)."""
 
 
-@dataclass(frozen=True)
-class Place:
-    """Where one project's services live."""
-
-    base: Path
-    sockets: Path
-
-    @property
-    def supervisor(self) -> Supervisor:
-        return Supervisor(self.base, self.sockets / "supervisor.sock")
-
-    def log(self, name: str) -> Path:
-        return self.base / "logs" / f"{name}.log"
-
-
-def where(project: Project) -> Place:
-    key = layout.project_key(project.root)
-    return Place(layout.services_home() / key, layout.runtime_dir() / key)
-
-
-# --- what is declared -------------------------------------------------------------
-
-
-def load_spec(project: Project) -> EnvSpec:
-    from zagi.formats import spec as specfile
-
-    return specfile.load(project.env_toml)
-
-
-def _ident(text: str) -> str:
-    s = re.sub(r"[^a-z0-9_]", "_", text.lower()).strip("_") or "app"
-    return ("db_" + s if s[0].isdigit() else s)[:63]
-
-
-def _locked_versions(project: Project) -> dict[str, str]:
-    from zagi.formats import lockfile
-
-    try:
-        lk = lockfile.read(project.lock)
-    except (OSError, ZagiError):
-        return {}
-    return {n: p.version or p.request for n, p in lk.packages.items() if p.kind == "service"}
-
-
-def select(spec: EnvSpec, names: list[str] | None) -> list[str]:
-    """The services asked for (all declared by default); unknown names are bad input."""
-    declared = list(spec.services)
-    for n in names or []:
-        if n not in declared:
-            known = did_you_mean(n, declared) if declared else ""
-            raise BadInput(f"{n!r} is not a service of this project{known}",
-                           hint=f"its services: {', '.join(declared)}" if declared
-                           else "declare one in .zagi/env.toml [services], e.g. postgres = \"16\"")
-    chosen = names or declared
-    for n in chosen:
-        if n not in KINDS:
-            raise BadInput(f"zagi cannot run {n} yet; it runs: {', '.join(KINDS)}",
-                           hint=f"{n}'s programs are on the env's PATH; start it yourself")
-    return chosen
-
-
-# --- ports and directories ----------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        yield
-
-
-def _port_free(port: int) -> bool:
-    import socket
-
-    with socket.socket() as s:
-        # As the servers bind: SO_REUSEADDR, so connections of the last run in TIME_WAIT
-        # do not count, while a program listening there still does.
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
-def ports(project: Project, spec: EnvSpec) -> dict[str, int]:
-    """name -> port: the one the spec sets, else the one this project was given before,
-    else a new one that no other project holds and nothing listens on (recorded)."""
-    home = layout.services_home()
-    key = layout.project_key(project.root)
-    registry = home / "ports.json"
-    with _locked(home / ".ports.lock"):
-        try:
-            held: dict[str, str] = json.loads(registry.read_text())
-        except (OSError, ValueError):
-            held = {}
-        mine = {owner.split("/", 1)[1]: int(p) for p, owner in held.items()
-                if owner.startswith(key + "/")}
-        out: dict[str, int] = {}
-        changed = False
-        for name in spec.services:
-            if name not in KINDS:
-                continue
-            fixed = spec.service(name).port
-            if fixed:
-                out[name] = fixed
-                continue
-            if name in mine:
-                out[name] = mine[name]
-                continue
-            start = 20000 + int(key, 16) % 20000
-            port = next(p for p in range(start, start + 2000)
-                        if str(p) not in held and _port_free(p))
-            held[str(port)] = f"{key}/{name}"
-            out[name] = port
-            changed = True
-        if changed:
-            atomic_write(registry, json.dumps(held, indent=1, sort_keys=True) + "\n")
-    return out
-
-
-def instances(project: Project, spec: EnvSpec, out: str | None) -> dict[str, Instance]:
-    """Every runnable declared service, resolved (pkg is empty when the env is not built)."""
-    w = where(project)
-    versions = _locked_versions(project)
-    given = ports(project, spec)
-    default_db = _ident(spec.project.name if spec.project else project.root.name)
-    found: dict[str, Instance] = {}
-    for name in spec.services:
-        kind = KINDS.get(name)
-        if kind is None:
-            continue
-        version = versions.get(name) or spec.service(name).version
-        pkg = _package(out, kind) if out else Path()
-        s = spec.service(name)
-        db = s.database or default_db
-        found[name] = Instance(
-            name=name, version=version, pkg=pkg,
-            data=w.base / "data" / f"{name}-{kind.major(version)}",
-            sockets=w.sockets / name, run=w.base / "run", port=given[name],
-            database=db, user=s.user or db)
-    return found
-
-
-def _package(out: str, kind: Kind) -> Path:
-    """The store path of the package that provides kind.program in the env `out`."""
-    link = Path(out) / "bin" / kind.program
-    try:
-        real = link.resolve(strict=True)
-    except OSError:
-        return Path()
-    store = Path(out).parent
-    for parent in real.parents:
-        if parent.parent == store:
-            return parent
-    return Path()
-
-
-# --- connection variables (activation) ---------------------------------------------
-
-
-def connection_env(project: Project, spec: EnvSpec) -> dict[str, str]:
-    """What programs in the env need to reach its services; [env] entries win."""
-    insts = instances(project, spec, None)
-    env: dict[str, str] = {}
-    sql: list[str] = []
-    for inst in insts.values():
-        kind = KINDS[inst.name]
-        env.update(kind.env(inst))
-        if kind.sql:
-            sql.append({"postgres": "POSTGRES_URL"}.get(inst.name, "MYSQL_URL"))
-    if len(sql) == 1:
-        env["DATABASE_URL"] = env[sql[0]]
-    return {k: v for k, v in env.items() if k not in spec.env}
-
-
-def write_activation(project: Project, spec: EnvSpec) -> None:
-    """The project's service variables as activation files the hooks source after the
-    env's own (per project: two projects with one env have different ports)."""
-    from shellhooks import activation
-
-    d = layout.project_dir(project.root)
-    env = connection_env(project, spec) if any(n in KINDS for n in spec.services) else {}
-    # The hooks start services on entering the project when it opts in ([project]
-    # autostart): a marker here, so they need not read env.toml.
-    marker = d / "autostart"
-    if env and spec.project and spec.project.autostart:
-        atomic_write(marker, "", mode=0o444)
-    else:
-        marker.unlink(missing_ok=True)
-    if not env:
-        for name in [*activation.render_all({"out": "", "prepend": {}, "set": {}}),
-                     layout.ACTIVATE_JSON]:
-            (d / name).unlink(missing_ok=True)
-        return
-    act: dict[str, object] = {"out": "", "prepend": {}, "set": dict(sorted(env.items()))}
-    for name, text in activation.render_all(act).items():
-        atomic_write(d / name, text, mode=0o444)
-    atomic_write(d / layout.ACTIVATE_JSON, json.dumps({"set": act["set"]}, indent=1) + "\n",
-                 mode=0o444)
-
-
-# --- running ------------------------------------------------------------------------
+def supervisor(w: Place) -> Supervisor:
+    return Supervisor(w.base, w.sockets / "supervisor.sock")
 
 
 def service_user() -> tuple[str, int, int] | None:
@@ -270,17 +64,17 @@ def service_user() -> tuple[str, int, int] | None:
     return name, pw.pw_uid, pw.pw_gid
 
 
-def _private_dir(path: Path, owner: tuple[str, int, int] | None, mode: int = 0o700) -> None:
-    """Make `path` (or check it): a directory we own, not writable by anyone else — a
-    socket directory under /tmp must not be one someone else prepared for us."""
+def private_dir(path: Path, owner: tuple[str, int, int] | None, mode: int = 0o700) -> None:
+    """Make `path` (or check it): a directory of ours (or of `owner`), writable by nobody
+    else: a socket directory under /tmp must not be one someone else prepared for us."""
+    import stat
+
     path.mkdir(parents=True, exist_ok=True, mode=mode)
     st = path.lstat()
     uid = owner[1] if owner else os.geteuid()
-    if owner and st.st_uid != uid:
-        os.chown(path, owner[1], owner[2])
+    if owner and stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid() != uid:
+        os.chown(path, owner[1], owner[2])  # ours (root's), made for the service user
         st = path.lstat()
-    import stat
-
     if not stat.S_ISDIR(st.st_mode) or st.st_uid != uid or st.st_mode & 0o022:
         raise ServiceError(f"{path} is not a private directory of this user (owner "
                            f"{st.st_uid}, mode {oct(st.st_mode & 0o777)}); refusing to use it",
@@ -288,14 +82,14 @@ def _private_dir(path: Path, owner: tuple[str, int, int] | None, mode: int = 0o7
 
 
 def _prepare(w: Place, insts: list[Instance], user: tuple[str, int, int] | None) -> None:
-    shared = 0o755 if user else 0o700
+    shared = 0o755 if user else 0o700  # the service user must reach its own dirs below
     for d in (w.base, w.base / "logs", w.base / "data"):
         d.mkdir(parents=True, exist_ok=True, mode=shared)
-    _private_dir(w.sockets.parent, None, 0o755 if user else 0o700)
-    _private_dir(w.sockets, None, 0o755 if user else 0o700)
-    _private_dir(w.base / "run", user)
+    private_dir(w.sockets.parent, None, shared)
+    private_dir(w.sockets, None, shared)
+    private_dir(w.base / "run", user)
     for inst in insts:
-        _private_dir(inst.sockets, user)
+        private_dir(inst.sockets, user)
 
 
 def _program(inst: Instance, w: Place, user: tuple[str, int, int] | None) -> Program:
@@ -401,9 +195,9 @@ def up(project: Project, out: str, names: list[str] | None = None, *,
        timeout: float = READY_TIMEOUT, say: Event = lambda _m: None) -> list[Instance]:
     """Start the services asked for (all by default) from the realized env `out` and
     return once each is ready."""
-    spec = load_spec(project)
-    chosen = select(spec, names)
-    insts = instances(project, spec, out)
+    decl = declared(project)
+    chosen = select(decl, names)
+    insts = instances(project, decl, out)
     for name in chosen:
         if not insts[name].pkg.parts or not (insts[name].pkg / "bin" / KINDS[name].program).exists():
             raise ServiceError(f"{name}: the env has no {KINDS[name].program}",
@@ -412,7 +206,7 @@ def up(project: Project, out: str, names: list[str] | None = None, *,
     user = service_user()
     w = where(project)
     _prepare(w, list(insts.values()), user)
-    sup = w.supervisor
+    sup = supervisor(w)
     running = sup.pid() is not None
     if not running:
         for name in _recover(w, insts):
@@ -435,32 +229,43 @@ def up(project: Project, out: str, names: list[str] | None = None, *,
     for inst in todo:
         _init(inst, user, say)
         for fname, text in KINDS[inst.name].files(inst).items():
-            atomic_write(inst.run / fname, text, mode=0o644)
+            write_if_changed(inst.run / fname, text, 0o644)
     if not running:
         sup.start()
-    info = sup.info()
     started = []
+    info: dict[str, dict[str, Any]] | None = None
     for inst in todo:
-        if info.get(inst.name, {}).get("statename") in ("RUNNING", "STARTING"):
-            continue
-        if not _port_free(inst.port):
+        if not port_free(inst.port):
+            # Ours, already up (asked once, only then), or someone else's: never a
+            # silent second instance.
+            info = sup.info() if info is None else info
+            if info.get(inst.name, {}).get("statename") in ("RUNNING", "STARTING"):
+                continue
             raise ServiceError(
                 f"{inst.name}: port {inst.port} on 127.0.0.1 is in use by another program",
                 hint=f"stop it, or give this project another: [services.{inst.name}] port = N")
         sup.call("startProcess", inst.name, False)
         started.append(inst)
     _wait(sup, w, todo, timeout, say)
-    for inst in started:
-        pid = sup.info().get(inst.name, {}).get("pid")
+    for inst in started:  # for the recovery after a supervisor's kill -9 (_recover)
+        pid = sup.call("getProcessInfo", inst.name).get("pid")
         if pid:
-            atomic_write(inst.run / f"{inst.name}.supervised", f"{pid}\n")
+            _write_fast(inst.run / f"{inst.name}.supervised", f"{pid}\n")
     return todo
+
+
+def _write_fast(path: Path, text: str) -> None:
+    """Replace `path` atomically without fsync: a pid record the next boot makes stale
+    anyway is not worth a disk flush on the way to a ready server."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def _wait(sup: Supervisor, w: Place, todo: list[Instance], timeout: float, say: Event) -> None:
     pending = {i.name: i for i in todo}
     deadline = time.monotonic() + timeout
-    checked = 0.0
+    checked = time.monotonic()  # the first look at the supervisor's view after 100 ms
     while pending:
         for name in [n for n, i in pending.items() if KINDS[n].ready(i)]:
             say(f"{name} ready on 127.0.0.1:{pending.pop(name).port}")
@@ -489,10 +294,10 @@ def _failed(w: Place, name: str, why: str) -> ServiceError:
 
 def down(project: Project, names: list[str] | None = None) -> list[str]:
     """Stop the services asked for (all by default); the supervisor goes with the last."""
-    spec = load_spec(project)
-    chosen = select(spec, names) if names else [n for n in spec.services if n in KINDS]
+    decl = declared(project)
+    chosen = select(decl, names) if names else list(decl.services)
     w = where(project)
-    sup = w.supervisor
+    sup = supervisor(w)
     info = sup.info()
     if not info:
         return _recover(w, {})
@@ -509,16 +314,16 @@ def down(project: Project, names: list[str] | None = None) -> list[str]:
 
 
 def status(project: Project) -> list[dict[str, Any]]:
-    spec = load_spec(project)
+    decl = declared(project)
     w = where(project)
-    insts = instances(project, spec, None)
-    info = w.supervisor.info()
+    insts = instances(project, decl, None)
+    info = supervisor(w).info()
     rows: list[dict[str, Any]] = []
     now = time.time()
-    for name in spec.services:
+    for name in decl.names:
         inst = insts.get(name)
         if inst is None:
-            rows.append({"name": name, "version": spec.service(name).version,
+            rows.append({"name": name, "version": None,
                          "state": "unsupported"})
             continue
         p = info.get(name, {})
@@ -549,7 +354,7 @@ def tail_lines(path: Path, n: int) -> list[str]:
 
 
 def log_path(project: Project, name: str) -> Path:
-    select(load_spec(project), [name])
+    select(declared(project), [name])
     return where(project).log(name)
 
 
@@ -558,7 +363,7 @@ def log_sizes(project: Project, names: list[str] | None) -> dict[str, int]:
     in the foreground shows what follows."""
     w = where(project)
     out = {}
-    for n in names if names is not None else list(load_spec(project).services):
+    for n in names if names is not None else list(declared(project).services):
         try:
             out[n] = w.log(n).stat().st_size
         except OSError:
@@ -598,11 +403,11 @@ def after_checkout(project: Project, out: str, say: Event = lambda _m: None, *,
     version stops and the new one starts; one no longer declared stops); with
     [project] autostart (and `autostart` allowed by the caller), every declared service
     starts. The names now up."""
-    spec = load_spec(project)
-    runnable = [n for n in spec.services if n in KINDS]
-    sup = where(project).supervisor
+    decl = declared(project)
+    runnable = list(decl.services)
+    sup = supervisor(where(project))
     running = [n for n, p in sup.info().items() if p["statename"] in ("RUNNING", "STARTING")]
-    auto = autostart and bool(spec.project and spec.project.autostart)
+    auto = autostart and decl.autostart
     names = runnable if auto else [n for n in running if n in runnable]
     if not names:
         if running:

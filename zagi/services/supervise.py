@@ -55,7 +55,7 @@ class Supervisor:
             return True
 
     def write_conf(self, programs: list[Program]) -> None:
-        atomic_write(self.conf, render(self, programs), mode=0o600)
+        write_if_changed(self.conf, render(self, programs), 0o600)
 
     def pid(self) -> int | None:
         """supervisord's pid when it is running (a stale pid file is not)."""
@@ -93,24 +93,13 @@ class Supervisor:
         raise ZagiError("the service supervisor did not come up",
                         hint=f"its log: {self.base / 'supervisord.log'}")
 
-    def rpc(self) -> Any:
-        """supervisord's XML-RPC namespace over its unix socket."""
-        import xmlrpc.client
-
-        from supervisor.xmlrpc import (  # type: ignore[import-untyped]  # lazy: services only
-            SupervisorTransport,
-        )
-
-        transport = SupervisorTransport(None, None, f"unix://{self.socket}")
-        return xmlrpc.client.ServerProxy("http://127.0.0.1", transport=transport).supervisor
-
     def call(self, method: str, *args: Any) -> Any:
-        import xmlrpc.client
+        from zagi.services import rpc
 
         try:
-            return getattr(self.rpc(), method)(*args)
-        except xmlrpc.client.Fault as exc:
-            raise ZagiError(f"the service supervisor refused {method}: {exc.faultString}") from None
+            return rpc.call(str(self.socket), method, *args)
+        except rpc.Fault as exc:
+            raise ZagiError(f"the service supervisor refused {method}: {exc.message}") from None
         except OSError as exc:
             raise ZagiError(f"the service supervisor is not answering ({exc})",
                             hint="`zagi down` then `zagi up` recovers") from None
@@ -132,6 +121,16 @@ class Supervisor:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and self.pid() is not None:
             time.sleep(0.01)
+
+
+def write_if_changed(path: Path, text: str, mode: int) -> None:
+    """Atomically, and only when different: an unchanged config costs no fsync."""
+    try:
+        if path.read_text() == text:
+            return
+    except OSError:
+        pass
+    atomic_write(path, text, mode=mode)
 
 
 def _quote(arg: str) -> str:
