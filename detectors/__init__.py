@@ -99,7 +99,11 @@ def infer(root: Path, overrides: Iterable[tuple[str, str]] = (),
     report = merge(project_name(root, root_name), findings, warnings, suggestions, projects)
     from detectors import tasks
 
-    report.tasks = tasks.propose(fs, set(report.tools))
+    try:
+        report.tasks = tasks.propose(fs, set(report.tools))
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+        report.warnings.append(f"internal error in the tasks detector ({type(exc).__name__}); "
+                               "no tasks proposed — please report")
     return report
 
 

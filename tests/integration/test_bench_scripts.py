@@ -64,3 +64,9 @@ def test_log_bench_prints_time_and_ratio_to_git() -> None:
     require("git")
     out = bench("bench/log.py", "--commits", "400", "--runs", "1")
     assert "zagi log -n 100:" in out and "zagi = " in out and "5 commits with an env change" in out
+
+
+def test_services_bench_prints_ratio_against_pg_ctl() -> None:
+    require("nix-store")
+    out = bench("bench/services.py", "--runs", "1")
+    assert "pg_ctl start -w" in out and "zagi up -d postgres (warm)" in out and "x   target" in out

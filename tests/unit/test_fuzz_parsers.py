@@ -25,12 +25,13 @@ PARSED_FILES = [
     ".elixir-version", "global.json", "App.csproj", "Package.swift", ".tool-versions",
     "mise.toml", "devbox.json", "nixpacks.toml", ".devcontainer.json", "Dockerfile",
     "compose.yaml", "prisma/schema.prisma", "config/database.yml", ".env.example",
-    "flake.nix", ".github/workflows/ci.yml",
+    "flake.nix", ".github/workflows/ci.yml", "Makefile", "justfile",
 ]
 
 # Inputs that look like the real thing, so the fuzzer gets past the first byte.
 PREFIXES = ["", "{", "[tools]\n", "services:\n  db:\n    image: ", "FROM ", "go ", "lockfileVersion: ",
-            "GEM\n  specs:\n    ", "<project><properties>", "datasource db {", "# yarn lockfile v1\n"]
+            "GEM\n  specs:\n    ", "<project><properties>", "datasource db {", "# yarn lockfile v1\n",
+            '{"scripts": {', ".PHONY: ", "[project.scripts]\n"]
 
 
 @pytest.fixture(scope="module")

@@ -309,7 +309,12 @@ def validate(data: dict[str, Any], text: str, file: str) -> EnvSpec:
     try:
         return EnvSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
+        errs = exc.errors(include_url=False)
+        # `x = "16"` or `x = { ... }`: for a table, the table's own error says what is
+        # wrong, not the string branch's "should be a valid string".
+        err = errs[0]
+        if err["type"] == "string_type" and isinstance(err.get("input"), dict):
+            err = next((e for e in errs if e["type"] != "string_type"), err)
         loc = tuple(p for p in err["loc"] if p not in ("str", "ToolSpec", "ServiceSpec", "TaskSpec"))
         loc = tuple("schema" if p == "schema_" else p for p in loc)
         msg = err["msg"].removeprefix("Value error, ")
