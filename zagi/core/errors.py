@@ -27,6 +27,8 @@ above it sees a foreign exception or has to parse a string.
   ├── ToolMissing             a program zagi needs is not on PATH
   ├── NeedsBuild              `sync --no-build` (git hooks): the env is in no cache
   ├── CommandNotFound         exit 127: `zagi run -- CMD` found no CMD
+  ├── ServiceError            a service would not start, stop or become ready
+  │                           (zagi/services/manage.py)
   └── IsolationError          the kernel would not isolate `zagi agent`
 """
 
