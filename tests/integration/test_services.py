@@ -354,3 +354,22 @@ def test_autostart_starts_services_on_entering_without_waiting(svc: Callable[...
         sh_.run("true")  # an idle prompt in the project starts nothing more
     finally:
         sh_.close()
+
+
+def test_a_package_without_the_server_is_said_plainly(svc: Callable[..., Ran],
+                                                     tmp_path: Path) -> None:
+    # The stand-in's postgres 16 prints its version and nothing more (Debian has no 16).
+    p = make_project(tmp_path / "old", 'schema = 1\n[services]\npostgres = "16"\n')
+    ran = svc("up", "-d", cwd=p, check=False)
+    assert ran.code == 1 and "postgres 16.2: the env's package has no initdb" in ran.err
+
+
+def test_zagi_env_exports_the_service_variables(svc: Callable[..., Ran], tmp_path: Path) -> None:
+    p = make_project(tmp_path / "shop", 'schema = 1\n[services]\nredis = { version = "7", '
+                     'port = 26398 }\n')
+    svc("sync", cwd=p)
+    assert "REDIS_URL=redis://127.0.0.1:26398/0" in sh(svc, p, "env")
+    assert "redis://127.0.0.1:26398/0" in svc("env", cwd=p).out
+    assert svc("env", "--json", cwd=p).json()["set"]["REDIS_URL"] == "redis://127.0.0.1:26398/0"
+    fish = svc("env", "--export", "fish", cwd=p).out
+    assert "REDIS_URL" in fish

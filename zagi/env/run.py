@@ -57,4 +57,16 @@ def exports(project: Project, shell: str) -> str:
     path = layout.env_dir(env_id) / EXPORT_FILES[shell] if env_id else None
     if path is None or not path.exists():
         raise NotLocked("this project's env is not set up", hint="run `zagi sync`")
-    return path.read_text()
+    text = path.read_text()
+    # The project's service connection variables (zagi/services/declared.py) come after
+    # the env's own, as the hooks source them.
+    if shell == "json":
+        import json
+
+        from zagi.env import state
+
+        doc = json.loads(text)
+        doc["set"] = {**doc["set"], **state.read_service_activation(project.root)}
+        return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+    extra = layout.project_dir(project.root) / EXPORT_FILES[shell]
+    return text + (extra.read_text() if extra.is_file() else "")

@@ -37,6 +37,7 @@ class Kind:
     """Defaults for a server; each service overrides what differs."""
 
     program: str = ""
+    tools: tuple[str, ...] = ()  # other programs of its package that zagi runs
     stop_signal = "TERM"
     sql = False
     default_port = 0
@@ -97,6 +98,7 @@ def _pid_alive(pid: int) -> bool:
 
 class Postgres(Kind):
     program = "postgres"
+    tools: tuple[str, ...] = ("initdb",)
     stop_signal = "INT"  # fast shutdown: SIGTERM ("smart") would wait for every client
     sql = True
     default_port = 5432
@@ -146,6 +148,7 @@ class Postgres(Kind):
 
 class MariaDB(Kind):
     program = "mariadbd"
+    tools: tuple[str, ...] = ("mariadb-install-db",)
     sql = True
     default_port = 3306
 
@@ -203,6 +206,7 @@ class MySQL(MariaDB):
     carries none."""
 
     program = "mysqld"
+    tools: tuple[str, ...] = ()
 
     def init(self, inst: Instance, into: Path) -> list[tuple[list[str], str | None]]:
         return [([self.bin(inst, self.program), "--no-defaults", "--initialize-insecure",

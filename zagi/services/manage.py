@@ -199,10 +199,14 @@ def up(project: Project, out: str, names: list[str] | None = None, *,
     chosen = select(decl, names)
     insts = instances(project, decl, out)
     for name in chosen:
-        if not insts[name].pkg.parts or not (insts[name].pkg / "bin" / KINDS[name].program).exists():
-            raise ServiceError(f"{name}: the env has no {KINDS[name].program}",
-                               hint="its package does not provide the server program; "
-                                    "check [services] in .zagi/env.toml")
+        kind, pkg = KINDS[name], insts[name].pkg
+        missing = [p for p in (kind.program, *kind.tools)
+                   if not pkg.parts or not (pkg / "bin" / p).exists()]
+        if missing:
+            raise ServiceError(f"{name} {insts[name].version}: the env's package has no "
+                               f"{', '.join(missing)}",
+                               hint="its package does not provide the server; check "
+                                    f"[services] {name} in .zagi/env.toml")
     user = service_user()
     w = where(project)
     _prepare(w, list(insts.values()), user)
@@ -265,7 +269,8 @@ def _write_fast(path: Path, text: str) -> None:
 def _wait(sup: Supervisor, w: Place, todo: list[Instance], timeout: float, say: Event) -> None:
     pending = {i.name: i for i in todo}
     deadline = time.monotonic() + timeout
-    checked = time.monotonic()  # the first look at the supervisor's view after 100 ms
+    checked = started = time.monotonic()  # the supervisor's view first after 100 ms
+    said = 0.0
     while pending:
         for name in [n for n, i in pending.items() if KINDS[n].ready(i)]:
             say(f"{name} ready on 127.0.0.1:{pending.pop(name).port}")
@@ -282,6 +287,10 @@ def _wait(sup: Supervisor, w: Place, todo: list[Instance], timeout: float, say: 
         if now > deadline:
             name = next(iter(pending))
             raise _failed(w, name, f"not ready within {timeout:.0f}s")
+        waited = now - started
+        if waited > said + 2:  # progress while a slow server starts
+            said = waited
+            say(f"waiting for {', '.join(pending)} ({waited:.0f}s)")
         time.sleep(0.003)
 
 
