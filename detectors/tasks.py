@@ -64,29 +64,33 @@ def _package_json(fs: RepoFS, tools: set[str]) -> list[tuple[str, str, Evidence]
     return out
 
 
-def _makefile(fs: RepoFS) -> list[tuple[str, str, Evidence]]:
-    for file in ("Makefile", "makefile", "GNUmakefile"):
+def _first(fs: RepoFS, names: tuple[str, ...]) -> tuple[str, str] | None:
+    """(file, text) of the first of `names` the repo root has."""
+    for file in names:
         text = fs.text(file)
         if text is not None:
-            break
-    else:
+            return file, text
+    return None
+
+
+def _makefile(fs: RepoFS) -> list[tuple[str, str, Evidence]]:
+    found = _first(fs, ("Makefile", "makefile", "GNUmakefile"))
+    if found is None:
         return []
+    file, text = found
     out = []
     for i, line in enumerate(text.splitlines(), start=1):
-        m = _MAKE_PHONY.match(line)
-        if m:
-            for target in m.group(1).split():
-                out.append((target, f"make {target}", Evidence(file, i, f".PHONY target {target}")))
+        if m := _MAKE_PHONY.match(line):
+            out += [(t, f"make {t}", Evidence(file, i, f".PHONY target {t}"))
+                    for t in m.group(1).split()]
     return out
 
 
 def _justfile(fs: RepoFS) -> list[tuple[str, str, Evidence]]:
-    for file in ("justfile", "Justfile", ".justfile"):
-        text = fs.text(file)
-        if text is not None:
-            break
-    else:
+    found = _first(fs, ("justfile", "Justfile", ".justfile"))
+    if found is None:
         return []
+    file, text = found
     out = []
     for i, line in enumerate(text.splitlines(), start=1):
         m = _JUST_RECIPE.match(line)

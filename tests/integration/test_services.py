@@ -373,3 +373,32 @@ def test_zagi_env_exports_the_service_variables(svc: Callable[..., Ran], tmp_pat
     assert svc("env", "--json", cwd=p).json()["set"]["REDIS_URL"] == "redis://127.0.0.1:26398/0"
     fish = svc("env", "--export", "fish", cwd=p).out
     assert "REDIS_URL" in fish
+
+
+def test_two_ups_at_once_start_one_supervisor(svc: Callable[..., Ran], zenv: dict[str, str],
+                                             tmp_path: Path) -> None:
+    # The hook's autostart and a typed `zagi up` can meet: one waits for the other.
+    p = make_project(tmp_path / "shop", 'schema = 1\n[services]\nredis = "7"\n')
+    svc("sync", cwd=p)
+    both = [subprocess.Popen([zagi_exe(), "up", "-d"], cwd=p, env={**os.environ, **zenv},
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(2)]
+    outs = [b.communicate(timeout=120) for b in both]
+    assert [b.returncode for b in both] == [0, 0], outs
+    supervisors = [d for d in Path("/proc").iterdir() if d.name.isdigit()
+                   and b"supervisord" in _cmdline(d) and str(p).encode() not in _cmdline(d)
+                   and _conf_of(d).startswith(os.environ["ZAGI_SERVICES_HOME"])]
+    assert len(supervisors) == 1
+    assert state(svc, p)["redis"]["state"] == "running"
+
+
+def _cmdline(d: Path) -> bytes:
+    try:
+        return (d / "cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _conf_of(d: Path) -> str:
+    parts = _cmdline(d).split(b"\0")
+    return parts[parts.index(b"-c") + 1].decode() if b"-c" in parts else ""

@@ -222,3 +222,28 @@ def test_rpc_answers_are_decoded() -> None:
         rpc._response(fault)
     assert err.value.code == 60
     assert "<string>a &lt;b&gt; &amp;</string>" in rpc._param("a <b> &")
+
+
+def test_a_reused_pid_is_never_stopped(tmp_path: Path) -> None:
+    import subprocess
+
+    from zagi.services import manage
+    from zagi.services.declared import Place
+    from zagi.services.kinds import Instance
+
+    (tmp_path / "run").mkdir()
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        inst = Instance("redis", "7", Path(), tmp_path / "d", tmp_path / "s", tmp_path / "run",
+                        1, "a", "a")
+        manage._record(inst, other.pid)
+        rec = tmp_path / "run" / "redis.supervised"
+        pid, started = rec.read_text().split()
+        rec.write_text(f"{pid} {int(started) + 1}\n")  # the same pid, another process
+        assert manage._recover(Place(tmp_path, tmp_path / "s")) == []
+        assert other.poll() is None  # untouched
+        manage._record(inst, other.pid)
+        assert manage._recover(Place(tmp_path, tmp_path / "s")) == ["redis"]
+        assert other.wait(timeout=5) is not None
+    finally:
+        other.kill()

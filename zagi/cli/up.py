@@ -29,7 +29,7 @@ def up(
     """
     import signal
 
-    from zagi.env import fastsync
+    from zagi.env.run import realized_out
     from zagi.project import find
     from zagi.services import declared, manage
 
@@ -40,13 +40,7 @@ def up(
             typer.echo(f"zagi: {message}", err=True)
 
     declared.select(declared.declared(proj), names)  # a typo fails before any sync or build
-    found = fastsync.realized(proj.root)  # the common case: no sync, no spec validation
-    if found is None:
-        from zagi.env.run import realized_out
-
-        out = realized_out(proj, say)
-    else:
-        out = found[1]
+    out = realized_out(proj, say)  # synced already, or sync now
     offsets = manage.log_sizes(proj, names)
     started = manage.up(proj, out, names, timeout=timeout, say=say)
     if json:
@@ -60,7 +54,6 @@ def up(
                        + ", ".join(f"{i.name} {i.version} on 127.0.0.1:{i.port}" for i in started))
         return
     offsets = {i.name: offsets.get(i.name, 0) for i in started}
-    stop = {"now": False}
 
     def _term(_sig: int, _frame: object) -> None:
         raise KeyboardInterrupt
@@ -70,7 +63,7 @@ def up(
     try:
         manage.follow(proj, offsets,
                       lambda n, line: typer.echo(f"{n.ljust(width)} | {line}"),
-                      lambda: not stop["now"])
+                      lambda: True)
     except KeyboardInterrupt:
         say("stopping " + ", ".join(offsets))
         manage.down(proj, list(offsets))

@@ -73,6 +73,17 @@ def _entry_request(key: str, v: str) -> None:
         raise EntryError(key, str(exc)) from None
 
 
+def _check_env(v: dict[str, str]) -> dict[str, str]:
+    """[env] and a task's env: the same policy (zagi/core/envnames.py) and names."""
+    for name in v:
+        if why := reserved_reason(name):
+            raise EntryError(name, why)
+        if not _ENV_NAME.match(name):
+            raise EntryError(name, "not a valid environment variable name "
+                                   "(expected letters, digits and _, not starting with a digit)")
+    return v
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -125,12 +136,7 @@ class TaskSpec(_Strict):
     @field_validator("env")
     @classmethod
     def _env(cls, v: dict[str, str]) -> dict[str, str]:
-        for name in v:
-            if why := reserved_reason(name):
-                raise EntryError(name, why)
-            if not _ENV_NAME.match(name):
-                raise EntryError(name, "not a valid environment variable name")
-        return v
+        return _check_env(v)
 
 
 class ToolSpec(_Strict):
@@ -243,13 +249,7 @@ class EnvSpec(_Strict):
     @field_validator("env")
     @classmethod
     def _env(cls, v: dict[str, str]) -> dict[str, str]:
-        for name in v:
-            if why := reserved_reason(name):
-                raise EntryError(name, why)
-            if not _ENV_NAME.match(name):
-                raise EntryError(name, "not a valid environment variable name "
-                                       "(expected letters, digits and _, not starting with a digit)")
-        return v
+        return _check_env(v)
 
     def tool_version(self, name: str) -> str | None:
         val = self.tools.get(name)

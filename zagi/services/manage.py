@@ -14,7 +14,7 @@ import os
 import re
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,9 +135,10 @@ def _init(inst: Instance, user: tuple[str, int, int] | None, say: Event) -> None
     tmp = inst.data.with_name(inst.data.name + ".init")
     import shutil
 
-    shutil.rmtree(tmp, ignore_errors=True)
-    if inst.data.exists():
-        shutil.rmtree(inst.data)  # exists but was never initialised (no PG_VERSION, ...)
+    if inst.data.exists():  # zagi initialises into .init and renames: this is not ours
+        raise ServiceError(f"{inst.name}: {inst.data} exists but holds no {inst.name} data; "
+                           "refusing to initialise over it", hint="move it away, then `zagi up`")
+    shutil.rmtree(tmp, ignore_errors=True)  # an interrupted earlier attempt
     tmp.mkdir(mode=0o700)
     if user:
         os.chown(tmp, user[1], user[2])
@@ -155,25 +156,38 @@ def _init(inst: Instance, user: tuple[str, int, int] | None, say: Event) -> None
     os.rename(tmp, inst.data)
 
 
-def _recover(w: Place, insts: dict[str, Instance]) -> list[str]:
-    """After a supervisor died (kill -9, reboot): stop servers it left running, by the
-    pids zagi recorded, when they are still a program from the store."""
+def _started_at(pid: int) -> str | None:
+    """The process's start time (clock ticks since boot, /proc/PID/stat field 22): with
+    the pid, it names one process; a reused pid has another."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[1].split()[19]
+
+
+def _record(inst: Instance, pid: int) -> None:
+    """For _recover: which process the supervisor started for this service."""
+    _write_fast(inst.run / f"{inst.name}.supervised", f"{pid} {_started_at(pid)}\n")
+
+
+def _recover(w: Place) -> list[str]:
+    """After a supervisor died (kill -9, a crash): stop the servers it left running, by
+    the records zagi wrote, when the pid is still that very process."""
     stopped = []
     for rec in sorted((w.base / "run").glob("*.supervised")):
         name = rec.stem
         try:
-            pid = int(rec.read_text().strip())
-            exe = os.readlink(f"/proc/{pid}/exe")
+            pid_s, started = rec.read_text().split()
+            pid = int(pid_s)
         except (OSError, ValueError):
             rec.unlink(missing_ok=True)
             continue
-        if not exe.startswith("/nix/store/"):
-            rec.unlink(missing_ok=True)
-            continue
-        sig = getattr(signal, "SIG" + (KINDS[name].stop_signal if name in KINDS else "TERM"))
-        _stop_pid(pid, sig)
+        if _started_at(pid) == started:
+            sig = getattr(signal, "SIG" + (KINDS[name].stop_signal if name in KINDS else "TERM"))
+            _stop_pid(pid, sig)
+            stopped.append(name)
         rec.unlink(missing_ok=True)
-        stopped.append(name)
     return stopped
 
 
@@ -183,8 +197,9 @@ def _stop_pid(pid: int, sig: int, bound: float = 20.0) -> None:
     deadline = time.monotonic() + bound
     while time.monotonic() < deadline:
         try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                return  # exited; its parent has yet to reap it
+        except (OSError, IndexError):
             return
         time.sleep(0.01)
     with contextlib.suppress(ProcessLookupError):
@@ -194,10 +209,38 @@ def _stop_pid(pid: int, sig: int, bound: float = 20.0) -> None:
 def up(project: Project, out: str, names: list[str] | None = None, *,
        timeout: float = READY_TIMEOUT, say: Event = lambda _m: None) -> list[Instance]:
     """Start the services asked for (all by default) from the realized env `out` and
-    return once each is ready."""
+    return once each is ready. One `up` or `down` at a time per project (a file lock):
+    the hook's autostart and a `zagi up` typed at once must not start two supervisors."""
     decl = declared(project)
     chosen = select(decl, names)
     insts = instances(project, decl, out)
+    _check_packages(insts, chosen)
+    user = service_user()
+    w = where(project)
+    with _project_lock(w, user):
+        _prepare(w, list(insts.values()), user)
+        sup = supervisor(w)
+        todo = _configure(sup, w, insts, chosen, user, say)
+        started = _start(sup, todo)
+        _wait(sup, w, todo, timeout, say)
+        for inst in started:  # for the recovery after a supervisor's kill -9 (_recover)
+            pid = sup.call("getProcessInfo", inst.name).get("pid")
+            if pid:
+                _record(inst, int(pid))
+    return todo
+
+
+@contextlib.contextmanager
+def _project_lock(w: Place, user: tuple[str, int, int] | None) -> Iterator[None]:
+    import fcntl
+
+    w.base.mkdir(parents=True, exist_ok=True, mode=0o755 if user else 0o700)
+    with (w.base / ".lock").open("a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        yield
+
+
+def _check_packages(insts: dict[str, Instance], chosen: list[str]) -> None:
     for name in chosen:
         kind, pkg = KINDS[name], insts[name].pkg
         missing = [p for p in (kind.program, *kind.tools)
@@ -207,21 +250,23 @@ def up(project: Project, out: str, names: list[str] | None = None, *,
                                f"{', '.join(missing)}",
                                hint="its package does not provide the server; check "
                                     f"[services] {name} in .zagi/env.toml")
-    user = service_user()
-    w = where(project)
-    _prepare(w, list(insts.values()), user)
-    sup = supervisor(w)
+
+
+def _configure(sup: Supervisor, w: Place, insts: dict[str, Instance], chosen: list[str],
+               user: tuple[str, int, int] | None, say: Event) -> list[Instance]:
+    """Everything before a start: servers an earlier supervisor left behind stopped, a
+    running supervisor restarted when the config changed (a checkout moved a version:
+    the servers that ran start again from the new one), data checked and initialised,
+    config files written, the supervisor running. The services to start."""
     running = sup.pid() is not None
     if not running:
-        for name in _recover(w, insts):
+        for name in _recover(w):
             say(f"{name}: stopped a server a previous supervisor left running")
     programs = [_program(i, w, user) for i in insts.values()]
     restart = running and sup.conf_differs(programs)
     if restart:
-        # A version or setting changed under a running supervisor (a checkout): the old
-        # servers stop, and the ones that ran start again from the new config.
         was = [n for n, p in sup.info().items() if p["statename"] in ("RUNNING", "STARTING")]
-        chosen += [n for n in was if n in insts and n not in chosen]
+        chosen = chosen + [n for n in was if n in insts and n not in chosen]
     todo = [insts[n] for n in chosen]
     for inst in todo:  # refuse before anything running is touched
         _check_data(inst, say)
@@ -236,6 +281,11 @@ def up(project: Project, out: str, names: list[str] | None = None, *,
             write_if_changed(inst.run / fname, text, 0o644)
     if not running:
         sup.start()
+    return todo
+
+
+def _start(sup: Supervisor, todo: list[Instance]) -> list[Instance]:
+    """Ask the supervisor to start each service not already up; the ones it started."""
     started = []
     info: dict[str, dict[str, Any]] | None = None
     for inst in todo:
@@ -250,12 +300,7 @@ def up(project: Project, out: str, names: list[str] | None = None, *,
                 hint=f"stop it, or give this project another: [services.{inst.name}] port = N")
         sup.call("startProcess", inst.name, False)
         started.append(inst)
-    _wait(sup, w, todo, timeout, say)
-    for inst in started:  # for the recovery after a supervisor's kill -9 (_recover)
-        pid = sup.call("getProcessInfo", inst.name).get("pid")
-        if pid:
-            _write_fast(inst.run / f"{inst.name}.supervised", f"{pid}\n")
-    return todo
+    return started
 
 
 def _write_fast(path: Path, text: str) -> None:
@@ -306,19 +351,21 @@ def down(project: Project, names: list[str] | None = None) -> list[str]:
     decl = declared(project)
     chosen = select(decl, names) if names else list(decl.services)
     w = where(project)
-    sup = supervisor(w)
-    info = sup.info()
-    if not info:
-        return _recover(w, {})
-    stopped = []
-    for name in chosen:
-        if info.get(name, {}).get("statename") in ("RUNNING", "STARTING", "BACKOFF"):
-            sup.call("stopProcess", name, True)
-            stopped.append(name)
-        (w.base / "run" / f"{name}.supervised").unlink(missing_ok=True)
-    left = [n for n, p in sup.info().items() if p["statename"] in ("RUNNING", "STARTING", "BACKOFF")]
-    if not left:
-        sup.shutdown()
+    if not w.base.is_dir():
+        return []  # never started here
+    with _project_lock(w, None):
+        sup = supervisor(w)
+        info = sup.info()
+        if not info:
+            return _recover(w)
+        stopped = []
+        for name in chosen:
+            if info.get(name, {}).get("statename") in _UP:
+                sup.call("stopProcess", name, True)
+                stopped.append(name)
+            (w.base / "run" / f"{name}.supervised").unlink(missing_ok=True)
+        if not any(p["statename"] in _UP for p in sup.info().values()):
+            sup.shutdown()
     return stopped
 
 
@@ -421,7 +468,8 @@ def after_checkout(project: Project, out: str, say: Event = lambda _m: None, *,
     if not names:
         if running:
             say("stopping " + ", ".join(running) + " (no longer in [services])")
-            sup.shutdown()
+            with _project_lock(where(project), None):
+                sup.shutdown()
         return []
     up(project, out, names, say=say)
     return names
