@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import REPO as REPO_
 from tests.conftest import Ran, run_zagi, zagi_exe
 from tests.integration.conftest import make_project
 
@@ -113,27 +114,40 @@ def test_kill_9_of_the_supervisor_is_recovered_by_the_next_up(svc: Callable[...,
     p = make_project(tmp_path / "shop", PG15)
     svc("up", "-d", cwd=p)
     sh(svc, p, 'psql "$DATABASE_URL" -qc "create table t (x int); insert into t values (1)"')
-    pid_file = next(Path(os.environ["ZAGI_SERVICES_HOME"]).glob("*/supervisord.pid"))
+    from zagi.core.layout import project_key
+
+    pid_file = Path(os.environ["ZAGI_SERVICES_HOME"]) / project_key(p) / "supervisord.pid"
     old_pg = int(str(state(svc, p)["postgres"]["pid"]))
     os.kill(int(pid_file.read_text()), signal.SIGKILL)
     time.sleep(0.2)
-    assert Path(f"/proc/{old_pg}").exists()  # the orphan still holds the data dir
+    assert _alive(old_pg)  # the orphan still holds the data dir
     again = svc("up", "-d", cwd=p)
     assert "stopped a server a previous supervisor left running" in again.err
-    assert not Path(f"/proc/{old_pg}").exists()
+    assert not _alive(old_pg)
     assert sh(svc, p, 'psql "$DATABASE_URL" -tAc "select x from t"') == "1"
     assert len(_postmasters(p)) == 1
 
 
+def _alive(pid: int) -> bool:
+    """Running (a zombie has exited: this machine's init may be slow to reap orphans)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _postmasters(project: Path) -> list[int]:
     """postgres main processes whose data dir belongs to this project's state."""
+    from zagi.core.layout import project_key
+
     out = []
     for d in Path("/proc").iterdir():
         try:
             cmd = (d / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if cmd[0].endswith(b"/bin/postgres") and b"-D" in cmd:
+        if cmd[0].endswith(b"/bin/postgres") and b"-D" in cmd and _alive(int(d.name)) \
+                and str(project_key(project)).encode() in cmd[cmd.index(b"-D") + 1]:
             out.append(int(d.name))
     return out
 
@@ -402,3 +416,57 @@ def _cmdline(d: Path) -> bytes:
 def _conf_of(d: Path) -> str:
     parts = _cmdline(d).split(b"\0")
     return parts[parts.index(b"-c") + 1].decode() if b"-c" in parts else ""
+
+
+def test_a_normal_user_runs_services_as_themself(tmp_path: Path) -> None:
+    """Not root: no service user, state under $ZAGI_HOME, sockets in /tmp/zagi-UID/ (mode
+    700), supervisord under the system Python the user runs zagi with."""
+    import pwd
+    import shutil
+    import tempfile
+
+    from tests.conftest import require
+    from tests.integration.conftest import STANDIN, drop_roots
+    from tests.integration.machine import _site_packages
+
+    require("setpriv")
+    user = pwd.getpwnam("zagi-tester")
+    base = Path(tempfile.mkdtemp(prefix="zagi-user-services-"))
+    base.chmod(0o755)
+    home, proj = base / "home", make_project(base / "shop", 'schema = 1\n[services]\npostgres = "15"\n')
+    env = {"ZAGI_HOME": str(home), "ZAGI_NIXPKGS": str(STANDIN)}
+    try:
+        assert run_zagi("sync", cwd=proj, env=env, timeout=300).code == 0  # root builds the env
+        for d in (home, proj):
+            subprocess.run(["chown", "-R", f"{user.pw_uid}:{user.pw_gid}", str(d)], check=True)
+
+        def as_user(*argv: str) -> subprocess.CompletedProcess[str]:
+            e = {"HOME": str(base), "PATH": "/usr/bin:/bin", "ZAGI_HOME": str(home),
+                 "ZAGI_NIXPKGS": str(STANDIN), "PYTHONPATH": f"{REPO_}:{_site_packages()}",
+                 "NO_COLOR": "1"}
+            return subprocess.run(["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",
+                                   "--clear-groups", "env", "-i", *[f"{k}={v}" for k, v in e.items()],
+                                   "env", "-C", str(proj), *argv], capture_output=True, text=True,
+                                  timeout=120)
+
+        up = as_user("/usr/bin/python3.11", "-m", "zagi", "up", "-d")
+        assert up.returncode == 0, up.stderr
+        rows = json.loads(as_user("/usr/bin/python3.11", "-m", "zagi", "services", "--json").stdout)
+        pg = rows["services"][0]
+        assert pg["state"] == "running" and pg["data_dir"].startswith(str(home / "services"))
+        assert Path(f"/proc/{pg['pid']}").stat().st_uid == user.pw_uid
+        sock_dir = Path(pg["socket"]).parent
+        assert str(sock_dir).startswith(f"/tmp/zagi-{user.pw_uid}/")
+        assert sock_dir.stat().st_mode & 0o777 == 0o700 and sock_dir.stat().st_uid == user.pw_uid
+        q = as_user(str(proj / ".zagi" / "env" / "bin" / "psql"), "-h", str(sock_dir), "-p",
+                    str(pg["port"]), "-U", "shop", "-d", "shop", "-tAc", "select current_user")
+        assert q.stdout.strip() == "shop", q.stderr
+        down = as_user("/usr/bin/python3.11", "-m", "zagi", "down")
+        assert down.returncode == 0 and "stopped: postgres" in down.stdout, down.stderr
+    finally:
+        as_user_down = ["setpriv", f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",
+                        "--clear-groups", "pkill", "-u", str(user.pw_uid), "-f", "supervisord"]
+        subprocess.run(as_user_down, capture_output=True)
+        drop_roots(home)
+        shutil.rmtree(base, ignore_errors=True)
+        shutil.rmtree(f"/tmp/zagi-{user.pw_uid}", ignore_errors=True)
