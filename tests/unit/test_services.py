@@ -167,6 +167,8 @@ def test_select_says_what_exists(tmp_path: Path) -> None:
     assert declared.select(decl, ["postgres"]) == ["postgres"]
     with pytest.raises(BadInput, match="zagi cannot run kafka yet"):
         declared.select(decl, None)  # all of them, and one zagi cannot run: said, not skipped
+    with pytest.raises(BadInput, match="declares no services"):
+        declared.select(declared.Declared([], {}), None)
 
 
 def test_a_socket_directory_someone_else_prepared_is_refused(tmp_path: Path) -> None:

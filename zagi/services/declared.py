@@ -125,6 +125,9 @@ def select(decl: Declared, names: list[str] | None) -> list[str]:
                            hint=f"its services: {', '.join(decl.names)}" if decl.names
                            else "declare one in .zagi/env.toml [services], e.g. postgres = \"16\"")
     chosen = list(names or decl.names)
+    if not chosen:
+        raise BadInput("this project declares no services",
+                       hint="add one: zagi add --service postgres@16 (docs/services.md)")
     for n in chosen:
         if n not in KINDS:
             raise BadInput(f"zagi cannot run {n} yet; it runs: {', '.join(KINDS)}",
