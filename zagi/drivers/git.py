@@ -16,9 +16,10 @@ from zagi.core import proc
 from zagi.core.errors import BadInput, GitError, ToolMissing
 
 __all__ = ["MAX_BLOB", "Commit", "GitError", "available", "blobs", "branch", "checkout", "clone",
-           "commit", "commit_info", "file_at", "hooks_dir", "is_work_tree", "log", "notes_add",
-           "notes_show", "resolve", "revert", "revert_continue", "run", "staged_files",
-           "take_ours", "tracked_files", "version"]
+           "commit", "commit_info", "file_at", "has_object", "hooks_dir", "index_pack",
+           "is_ancestor", "is_work_tree", "log", "notes_add", "notes_show", "pack_objects",
+           "resolve", "revert", "revert_continue", "run", "staged_files", "take_ours",
+           "tracked_files", "version"]
 
 TIMEOUT = 120.0
 CLONE_TIMEOUT = 3600.0
@@ -240,3 +241,34 @@ def notes_show(repo: Path, shas: list[str]) -> dict[str, str]:
             notes[target] = blob
     texts = blobs(repo, list(notes.values()))
     return {c: (texts.get(b) or b"").decode(errors="replace") for c, b in notes.items()}
+
+
+# --- packs (the bucket remote, zagi/server/) ----------------------------------------
+
+def has_object(repo: Path, sha: str) -> bool:
+    return run(["cat-file", "-e", sha], repo, check=False).ok
+
+
+def is_ancestor(repo: Path, ancestor: str, descendant: str) -> bool:
+    """Whether `descendant` contains `ancestor` (a fast-forward from it); False when either
+    is not in the repository."""
+    return run(["merge-base", "--is-ancestor", ancestor, descendant], repo, check=False).ok
+
+
+def pack_objects(repo: Path, include: list[str], exclude: list[str], base: Path) -> str | None:
+    """Pack every object reachable from `include` and not from `exclude` into
+    BASE-<sha>.pack/.idx; the pack's sha, or None when there is nothing to send."""
+    revs = "".join(f"{s}\n" for s in include) + "".join(f"^{s}\n" for s in exclude)
+    counted = run(["rev-list", "--objects", "--count", "--stdin"], repo, input_text=revs)
+    if counted.stdout.strip() == "0":
+        return None
+    res = run(["pack-objects", "--revs", "--quiet", str(base)], repo, input_text=revs,
+              timeout=CLONE_TIMEOUT)
+    return res.stdout.strip()
+
+
+def index_pack(repo: Path, pack: Path) -> str:
+    """Check a downloaded pack (every object hashed: a bucket is not trusted to hold what
+    it names) and write its .idx beside it; the pack's sha."""
+    res = run(["index-pack", str(pack)], repo, timeout=CLONE_TIMEOUT)
+    return res.stdout.strip().split()[-1]

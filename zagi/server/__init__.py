@@ -1,0 +1,8 @@
+"""The zagi server is a bucket: git repositories in git's dumb-HTTP layout beside the
+binary cache, in one object store (docs/server.md).
+
+bucket.py   the layout, the state object and its conditional writes, derived files
+helper.py   git-remote-zagi: git's remote-helper protocol (push, fetch, list)
+"""
+
+__all__ = ["bucket", "helper"]

@@ -1,0 +1,109 @@
+"""A git repository in object storage, in git's own "dumb HTTP" layout (docs/server.md).
+
+    <name>.git/HEAD                         "ref: refs/heads/main"
+    <name>.git/info/refs                    "<sha>\t<ref>" lines   (derived)
+    <name>.git/objects/info/packs           "P pack-<sha>.pack"    (derived)
+    <name>.git/objects/pack/pack-<sha>.pack + .idx                 (immutable)
+    <name>.git/zagi-state.json              refs + packs: the one mutable truth
+
+Plain git clones it over HTTP with no zagi anywhere (a CDN can serve it: packs never
+change). Refs change only by a conditional write of zagi-state.json, after the packs
+they need are uploaded; the derived files follow and readers tolerate them being
+briefly behind. So two pushers racing on a branch: one wins, the other re-reads and is
+told "fetch first"; a push killed at any point leaves either the old refs or the new
+ones, never a ref to an object the bucket lacks.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse, urlunparse
+
+from zagi.core.errors import BadInput
+from zagi.storage import Storage, open_url
+
+STATE = "zagi-state.json"
+FORMAT = 1
+MAX_STATE = 16 << 20
+
+
+@dataclass
+class State:
+    refs: dict[str, str] = field(default_factory=dict)
+    head: str | None = None  # the symbolic HEAD, "refs/heads/main"
+    packs: dict[str, dict[str, Any]] = field(default_factory=dict)  # pack-<sha> -> tips, size
+    etag: str | None = None  # None: no state yet (put_if_absent)
+
+    def to_bytes(self) -> bytes:
+        return json.dumps({"format": FORMAT, "refs": self.refs, "head": self.head,
+                           "packs": self.packs}, indent=1, sort_keys=True).encode() + b"\n"
+
+
+@dataclass(frozen=True)
+class Remote:
+    """One repository in a bucket: `store` is the bucket (or directory), `repo` the key
+    prefix `<name>.git/` inside it."""
+
+    store: Storage
+    repo: str
+
+    def key(self, rel: str) -> str:
+        return f"{self.repo}/{rel}"
+
+    def read(self) -> State:
+        got = self.store.get_etag(self.key(STATE))
+        if got is None:
+            return State()
+        raw, etag = got
+        if len(raw) > MAX_STATE:
+            raise BadInput(f"{self.key(STATE)} is larger than {MAX_STATE} bytes")
+        try:
+            doc = json.loads(raw)
+            refs, packs = doc["refs"], doc["packs"]
+            if doc.get("format") != FORMAT or not isinstance(refs, dict) or not isinstance(packs, dict):
+                raise ValueError("unexpected shape")
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+            raise BadInput(f"{self.key(STATE)} is not a zagi repository state ({exc})") from None
+        return State({str(k): str(v) for k, v in refs.items()}, doc.get("head"),
+                     {str(k): dict(v) for k, v in packs.items()}, etag)
+
+    def write(self, state: State) -> bool:
+        """The conditional write every ref change goes through; False when someone else
+        changed the state since `state` was read."""
+        data = state.to_bytes()
+        if state.etag is None:
+            return self.store.put_if_absent(self.key(STATE), data)
+        return self.store.put_if_match(self.key(STATE), data, state.etag)
+
+    def publish_derived(self, state: State) -> None:
+        """What plain git reads: the pack list before the refs (a reader that sees a ref
+        finds its pack listed), HEAD last."""
+        packs = "".join(f"P {name}.pack\n" for name in sorted(state.packs)) + "\n"
+        self.store.put(self.key("objects/info/packs"), packs.encode())
+        refs = "".join(f"{sha}\t{ref}\n" for ref, sha in sorted(state.refs.items()))
+        self.store.put(self.key("info/refs"), refs.encode())
+        if state.head:
+            self.store.put(self.key("HEAD"), f"ref: {state.head}\n".encode())
+
+
+def new_pack_entry(tips: list[str], size: int) -> dict[str, Any]:
+    return {"tips": sorted(set(tips)), "size": size, "created": int(time.time())}
+
+
+def open_remote(url: str) -> Remote:
+    """zagi::s3://BUCKET/PREFIX/NAME[?endpoint=...] or zagi::file:///DIR/NAME: the bucket
+    (or directory) up to PREFIX, and NAME.git inside it."""
+    u = urlparse(url.removeprefix("zagi::"))
+    if u.scheme not in ("s3", "file", "memory"):
+        raise BadInput(f"{url}: expected s3://BUCKET/PREFIX/NAME or file:///DIR/NAME")
+    path = u.path.rstrip("/")
+    parent, _, name = path.rpartition("/")
+    name = name.removesuffix(".git")
+    if not name or name in (".", ".."):
+        raise BadInput(f"{url}: no repository name at the end of the path")
+    base = urlunparse((u.scheme, u.netloc, parent or ("/" if u.scheme == "file" else ""),
+                       "", u.query, ""))
+    return Remote(open_url(base), f"{name}.git")
