@@ -85,11 +85,14 @@ class Helper:
     def fetch(self, batch: list[str]) -> None:
         state = self.state or self.remote.read()
         wanted = [ln.split()[1] for ln in batch]
-        for name, info in sorted(state.packs.items()):
-            if all(git.has_object(self.gitdir, s) for s in wanted):
-                break
-            if not all(git.has_object(self.gitdir, t) for t in info.get("tips", [])):
-                self._download(name)
+        # Decided before anything is downloaded: a pack holds only objects reachable from
+        # its tips, and a tip git already has comes with all its history, so a pack whose
+        # tips are all here has nothing new. (Checked after a download, a tip could be
+        # here while its ancestors, in another pack, are not.)
+        needed = [name for name, info in sorted(state.packs.items())
+                  if not all(git.has_object(self.gitdir, t) for t in info.get("tips", []))]
+        for name in needed:
+            self._download(name)
         missing = [s for s in wanted if not git.has_object(self.gitdir, s)]
         if missing:
             raise ZagiError(f"the bucket's packs do not hold {missing[0]}",

@@ -1,0 +1,171 @@
+"""The bucket as a git server: the real git CLI through git-remote-zagi, against moto's S3
+server over HTTP (and a directory, the embedded default); plain git over dumb HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require
+from tests.integration.conftest import S3_ENV, new_bucket
+
+pytestmark = pytest.mark.integration
+BIN = str(Path(sys.executable).parent)
+GIT_ID = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t",
+          "GIT_COMMITTER_EMAIL": "t@t"}
+
+
+def env() -> dict[str, str]:
+    return {**os.environ, **S3_ENV, **GIT_ID, "PATH": f"{BIN}:{os.environ['PATH']}",
+            "GIT_TERMINAL_PROMPT": "0"}
+
+
+def git(cwd: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    cp = subprocess.run(["git", "-C", str(cwd), *args], capture_output=True, text=True,
+                        env=env(), timeout=120)
+    if check:
+        assert cp.returncode == 0, f"git {' '.join(args)}: {cp.stderr}"
+    return cp
+
+
+def commit(repo: Path, name: str, text: str) -> str:
+    (repo / name).write_text(text)
+    git(repo, "add", name)
+    git(repo, "commit", "-qm", f"{name}: {text[:20]}")
+    return git(repo, "rev-parse", "HEAD").stdout.strip()
+
+
+def new_repo(path: Path) -> Path:
+    require("git")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(path)], check=True)
+    return path
+
+
+def s3_url(endpoint: str, bucket: str, name: str = "app") -> str:
+    return f"zagi::s3://{bucket}/team/{name}?endpoint={endpoint}&region=us-east-1"
+
+
+def state(store: Path) -> dict[str, object]:
+    return json.loads((store / "app.git" / "zagi-state.json").read_text())
+
+
+def test_push_clone_and_fetch_through_a_directory(tmp_path: Path) -> None:
+    src = new_repo(tmp_path / "src")
+    first = commit(src, "a.txt", "one\n")
+    url = f"zagi::file://{tmp_path}/bucket/app"
+    git(src, "push", "-q", url, "main")
+    git(tmp_path, "clone", "-q", url, "clone")
+    assert git(tmp_path / "clone", "rev-parse", "HEAD").stdout.strip() == first
+    second = commit(src, "b.txt", "two\n")
+    git(src, "push", "-q", url, "main")
+    git(tmp_path / "clone", "pull", "-q")
+    assert git(tmp_path / "clone", "rev-parse", "HEAD").stdout.strip() == second
+    assert git(tmp_path / "clone", "fsck").returncode == 0
+    # The incremental push uploaded one pack of exactly the new objects: a commit, its
+    # tree and the new blob.
+    packs = state(tmp_path / "bucket")["packs"]
+    assert isinstance(packs, dict) and len(packs) == 2
+    newest = max(packs, key=lambda n: packs[n]["created"])  # type: ignore[index]
+    idx = tmp_path / "bucket" / "app.git" / "objects" / "pack" / f"{newest}.idx"
+    shown = subprocess.run(["git", "show-index"], stdin=idx.open("rb"), capture_output=True,
+                           text=True, check=True).stdout
+    assert len(shown.splitlines()) == 3
+
+
+def test_push_fetch_clone_through_s3_and_plain_git_over_http(s3_server: str,
+                                                            tmp_path: Path) -> None:
+    import boto3
+
+    bucket = new_bucket(s3_server)
+    url = s3_url(s3_server, bucket)
+    src = new_repo(tmp_path / "src")
+    for i in range(3):
+        commit(src, f"f{i}.txt", f"{i}\n")
+    git(src, "tag", "v1")
+    git(src, "push", "-q", url, "main", "v1")
+    git(tmp_path, "clone", "-q", url, "clone")
+    clone = tmp_path / "clone"
+    assert git(clone, "log", "--format=%s").stdout.count("\n") == 3
+    assert git(clone, "tag").stdout.strip() == "v1"
+    tip = commit(src, "f3.txt", "3\n")
+    git(src, "push", "-q", url, "main")
+    git(clone, "fetch", "-q")
+    assert git(clone, "rev-parse", "origin/main").stdout.strip() == tip
+
+    # A public-read bucket: stock git, no helper and no credentials, over dumb HTTP.
+    policy = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{bucket}/*"}]}
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
+                 aws_access_key_id="test", aws_secret_access_key="test").put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps(policy))
+    plain_env = {k: v for k, v in env().items() if not k.startswith("AWS_")}
+    cp = subprocess.run(["git", "clone", "-q", f"{s3_server}/{bucket}/team/app.git",
+                         str(tmp_path / "plain")], env=plain_env, capture_output=True, text=True,
+                        timeout=120)
+    assert cp.returncode == 0, cp.stderr
+    assert git(tmp_path / "plain", "rev-parse", "HEAD").stdout.strip() == tip
+    assert git(tmp_path / "plain", "fsck").returncode == 0
+
+
+def test_two_pushers_racing_on_a_branch_exactly_one_wins(s3_server: str, tmp_path: Path) -> None:
+    bucket = new_bucket(s3_server)
+    url = s3_url(s3_server, bucket)
+    seed = new_repo(tmp_path / "seed")
+    commit(seed, "base.txt", "base\n")
+    git(seed, "push", "-q", url, "main")
+    pushers = []
+    for who in ("a", "b"):
+        git(tmp_path, "clone", "-q", url, who)
+        pushers.append(tmp_path / who)
+    for rnd in range(20):
+        for p in pushers:
+            git(p, "fetch", "-q")
+            git(p, "reset", "-q", "--hard", "origin/main")
+            commit(p, f"{p.name}.txt", f"round {rnd}\n")
+        racing = [subprocess.Popen(["git", "-C", str(p), "push", "origin", "main"], env=env(),
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                  for p in pushers]
+        outs = [r.communicate(timeout=120) for r in racing]
+        codes = [r.returncode for r in racing]
+        assert sorted(codes) == [0, 1], (rnd, outs)
+        loser = outs[codes.index(1)][1]
+        assert "fetch first" in loser or "non-fast-forward" in loser or "rejected" in loser, loser
+    git(tmp_path, "clone", "-q", url, "fresh")
+    fresh = tmp_path / "fresh"
+    assert git(fresh, "fsck", "--full").returncode == 0
+    assert int(git(fresh, "rev-list", "--count", "HEAD").stdout) == 21  # base + one a round
+
+
+def test_kill_9_during_a_push_never_leaves_a_ref_to_a_missing_object(s3_server: str,
+                                                                     tmp_path: Path) -> None:
+    bucket = new_bucket(s3_server)
+    url = s3_url(s3_server, bucket)
+    src = new_repo(tmp_path / "src")
+    commit(src, "base.txt", "base\n")
+    git(src, "push", "-q", url, "main")
+    rng = random.Random(17)
+    killed = 0
+    for trial in range(20):
+        commit(src, f"t{trial}.bin", os.urandom(200_000).hex())  # a pack worth uploading
+        push = subprocess.Popen(["git", "-C", str(src), "push", "-q", "-f", url, "main"],
+                                env=env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        time.sleep(rng.uniform(0.0, 0.6))
+        if push.poll() is None:
+            os.killpg(push.pid, signal.SIGKILL)  # git and the helper it runs
+            killed += 1
+        push.wait()
+        # Whatever the bucket's refs say now, a fresh clone has every object they name.
+        dest = tmp_path / f"check{trial}"
+        git(tmp_path, "clone", "-q", url, str(dest))
+        assert git(dest, "fsck", "--full").returncode == 0
+    assert killed >= 5  # the trials did interrupt pushes (not all finished first)
