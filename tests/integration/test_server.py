@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -169,3 +170,53 @@ def test_kill_9_during_a_push_never_leaves_a_ref_to_a_missing_object(s3_server: 
         git(tmp_path, "clone", "-q", url, str(dest))
         assert git(dest, "fsck", "--full").returncode == 0
     assert killed >= 5  # the trials did interrupt pushes (not all finished first)
+
+
+def test_zagi_push_then_zagi_clone_s3_gets_source_and_env_from_one_url(
+        s3_server: str, tmp_path: Path) -> None:
+    from tests.integration.conftest import drop_roots
+    from tests.integration.test_cache import Machine
+
+    bucket = new_bucket(s3_server)
+    repo_url = f"s3://{bucket}/team/app?endpoint={s3_server}&region=us-east-1"
+    a = Machine(tmp_path / "machine-a")
+    try:
+        _push_then_clone(a, s3_server, bucket, repo_url, tmp_path)
+    finally:  # roots left behind would keep these paths alive for every later test
+        drop_roots(a.home)
+        drop_roots(tmp_path / "machine-b")
+
+
+def _push_then_clone(a: Any, s3_server: str, bucket: str, repo_url: str, tmp_path: Path) -> None:
+    from tests.integration.conftest import drop_roots
+    from tests.integration.test_cache import CANDIDATES, Machine, _delete_closure, _why_alive
+
+    pub = a.z("keys", "generate", "team-1", cwd=tmp_path).stdout.strip()
+    why = ""
+    for n, spec in enumerate(CANDIDATES):
+        repo = new_repo(tmp_path / f"repo{n}")
+        (repo / ".zagi").mkdir()
+        (repo / ".zagi" / "env.toml").write_text(spec)
+        a.z("sync", cwd=repo)
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", "env")
+        git(repo, "remote", "add", "origin", f"zagi::{repo_url}".replace("/app?", f"/app{n}?"))
+        pushed = json.loads(a.z("push", "--json", "origin", "main", cwd=repo).stdout)
+        assert pushed["env_id"] and pushed["cache"].startswith(f"s3://{bucket}/team?")
+        lock = json.loads((repo / ".zagi" / "env.lock").read_text())
+        entry = next(iter(lock["systems"].values()))
+        drop_roots(a.home)
+        closure = [p["path"] for p in entry["closure"]]
+        if _delete_closure(closure, entry["out"]):
+            break
+        why = _why_alive(closure)
+    else:
+        pytest.fail(f"every candidate env is kept alive on this machine; e.g. {why}")
+    b = Machine(tmp_path / "machine-b")  # a fresh ZAGI_HOME that trusts the team's key
+    b.trust(pub)
+    url = repo_url.replace("/app?", f"/app{n}?")
+    said = b.z("clone", url, str(tmp_path / "clone"), cwd=tmp_path)
+    assert "Cloning... done" in said.stdout and "Resolving env... cached (" in said.stdout, said
+    assert git(tmp_path / "clone", "log", "--format=%s").stdout.strip() == "env"
+    assert (tmp_path / "clone" / ".zagi" / "env").readlink() == Path(str(entry["out"]))
+    drop_roots(b.home)

@@ -23,7 +23,8 @@ LEVELS: list[tuple[str, ...]] = [
     ("zagi.drivers", "zagi.storage"),                # nix, git, sandbox | object storage
     ("detectors", "nixgen", "shellhooks"),           # pure domain logic
     ("zagi.project",),                               # find, init, edit
-    ("zagi.secrets", "zagi.cache", "zagi.services", "zagi.server"),  # use-cases
+    ("zagi.secrets", "zagi.cache", "zagi.services"),  # use-cases on the project
+    ("zagi.server",),                                # the bucket remote; push publishes
     ("zagi.env",),                                   # lock, sync, trust, run, agent...
     ("zagi.history",),                               # log, diff, checkout, git hooks, ops
     ("mirror",),                                     # clones, locks and publishes

@@ -51,13 +51,13 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "log": ("log", "log", None), "diff": ("diff", "diff", None),
     "checkout": ("checkout", "checkout", None), "revert": ("revert", "revert", None),
     "undo": ("undo", "undo", None), "commit": ("commit", "commit", None),
-    "up": ("up", "up", None), "down": ("down", "down", None),
+    "up": ("up", "up", None), "down": ("down", "down", None), "push": ("push", "push", None),
     "task": ("task", "task", PASSTHROUGH), "tasks": ("tasks", "tasks", None),
 }
 GROUPS = ("catalog", "secrets", "keys", "cache", "op", "services")
 ORDER = ("init", "add", "remove", "lock", "update", "sync", "envs", "gc", "catalog", "hook",
          "allow", "deny", "env", "run", "shell", "watch", "secrets", "keys", "publish", "clone",
-         "cache", "log", "diff", "checkout", "revert", "undo", "op", "commit", "up", "down",
+         "push", "cache", "log", "diff", "checkout", "revert", "undo", "op", "commit", "up", "down",
          "services", "task", "tasks", "agent", "doctor")
 # Commands that may change a project's .zagi/: each run is an operation in its log
 # (zagi/history/ops.py) when it did change something.

@@ -15,16 +15,57 @@ from pathlib import Path
 from zagi.core import proc
 from zagi.core.errors import BadInput, GitError, ToolMissing
 
-__all__ = ["MAX_BLOB", "Commit", "GitError", "available", "blobs", "branch", "checkout", "clone",
-           "commit", "commit_info", "file_at", "has_object", "hooks_dir", "index_pack",
-           "is_ancestor", "is_work_tree", "log", "notes_add", "notes_show", "pack_objects",
-           "resolve", "revert", "revert_continue", "run", "staged_files", "take_ours",
-           "tracked_files", "version"]
+__all__ = [
+    "MAX_BLOB",
+    "Commit",
+    "GitError",
+    "available",
+    "blobs",
+    "branch",
+    "checkout",
+    "clone",
+    "commit",
+    "commit_info",
+    "file_at",
+    "has_object",
+    "has_ref",
+    "hooks_dir",
+    "index_pack",
+    "is_ancestor",
+    "is_work_tree",
+    "log",
+    "notes_add",
+    "notes_show",
+    "pack_objects",
+    "push",
+    "remote_url",
+    "resolve",
+    "revert",
+    "revert_continue",
+    "run",
+    "staged_files",
+    "take_ours",
+    "tracked_files",
+    "unchanged_since_head",
+    "version",
+]
 
 TIMEOUT = 120.0
 CLONE_TIMEOUT = 3600.0
 # Never wait for a password or open a pager: zagi is driven by scripts and agents.
 _ENV = {"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
+
+
+def _helper_path() -> dict[str, str]:
+    """PATH with the directory of zagi's own git-remote-zagi first, so git finds the
+    helper for zagi:: remotes even when zagi was run by its full path."""
+    import os
+    import sys
+
+    for d in (Path(sys.argv[0]).resolve().parent, Path(sys.executable).parent):
+        if (d / "git-remote-zagi").exists():
+            return {"PATH": f"{d}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return {}
 
 
 def available() -> bool:
@@ -42,7 +83,8 @@ def run(args: Sequence[str], repo: Path | None = None, *, timeout: float = TIMEO
     if not available():
         raise ToolMissing("git is not installed", hint="sudo apt-get install git")
     argv = ["git", *(["-C", str(repo)] if repo is not None else []), *args]
-    res = proc.run(argv, env=_ENV, timeout=timeout, input_text=input_text)
+    env = {**_ENV, **_helper_path()} if args and args[0] in ("clone", "push", "fetch") else _ENV
+    res = proc.run(argv, env=env, timeout=timeout, input_text=input_text)
     if check and not res.ok:
         raise GitError(f"git {args[0]} failed: {_last_line(res.stderr) or f'exit {res.returncode}'}",
                        details={"git_exit": res.returncode})
@@ -272,3 +314,31 @@ def index_pack(repo: Path, pack: Path) -> str:
     it names) and write its .idx beside it; the pack's sha."""
     res = run(["index-pack", str(pack)], repo, timeout=CLONE_TIMEOUT)
     return res.stdout.strip().split()[-1]
+
+
+def remote_url(repo: Path, remote: str) -> str | None:
+    res = run(["remote", "get-url", remote], repo, check=False)
+    return res.stdout.strip() if res.ok else None
+
+
+def push(repo: Path, remote: str, refspecs: list[str]) -> str:
+    """`git push REMOTE REFSPEC...`; git's report (stderr) is returned for the user."""
+    res = run(["push", "--porcelain", remote, *refspecs], repo, timeout=CLONE_TIMEOUT,
+              check=False)
+    if not res.ok:
+        rejected = [ln for ln in res.stdout.splitlines() if ln.startswith("!")]
+        raise GitError(f"git push to {remote} failed: "
+                       f"{(rejected[0] if rejected else _last_line(res.stderr))}",
+                       hint="fetch and merge (or rebase) first, then zagi push again"
+                       if any("fetch first" in r or "non-fast-forward" in r for r in rejected)
+                       else None, details={"git_exit": res.returncode})
+    return res.stdout
+
+
+def has_ref(repo: Path, ref: str) -> bool:
+    return run(["rev-parse", "--verify", "--quiet", ref], repo, check=False).ok
+
+
+def unchanged_since_head(repo: Path, path: str) -> bool:
+    """Whether PATH in the work tree is exactly as HEAD has it."""
+    return run(["diff", "--quiet", "HEAD", "--", path], repo, check=False).ok

@@ -15,6 +15,7 @@ from zagi.drivers import git, nix
 from zagi.env import sync
 from zagi.env.progress import Progress
 from zagi.env.result import SyncResult
+from zagi.server import bucket
 
 
 @dataclass
@@ -27,6 +28,7 @@ class CloneResult:
 def target_dir(url: str, dest: str | None) -> Path:
     if dest:
         return Path(dest)
+    url = url.split("?", 1)[0]  # s3://BUCKET/PREFIX/NAME?endpoint=...
     name = re.sub(r"\.git$", "", url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1])
     if not name:
         raise BadInput(f"cannot derive a directory name from {url!r}; give one")
@@ -44,6 +46,11 @@ def clone(url: str, dest: str | None, depth: int | None, *, caches: list[str], t
     """Clone, then sync; `on_cloned(ms)` once git is done (before the env work starts)."""
     t0 = time.perf_counter()
     dest_dir = target_dir(url, dest)
+    if bucket.is_bucket_url(url):
+        # A repository in a bucket: the source through git-remote-zagi, the env from the
+        # binary cache beside it (still only with a key you trust).
+        caches = [*caches, bucket.cache_url(url)]
+        url = bucket.helper_url(url)
     git.clone(url, dest_dir, depth)
     clone_ms = (time.perf_counter() - t0) * 1000
     on_cloned(clone_ms)

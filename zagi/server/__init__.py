@@ -3,6 +3,7 @@ binary cache, in one object store (docs/server.md).
 
 bucket.py   the layout, the state object and its conditional writes, derived files
 helper.py   git-remote-zagi: git's remote-helper protocol (push, fetch, list)
+push.py     `zagi push`: git push through the helper + the env to the bucket's cache
 """
 
-__all__ = ["bucket", "helper"]
+__all__ = ["bucket", "helper", "push"]

@@ -107,3 +107,27 @@ def open_remote(url: str) -> Remote:
     base = urlunparse((u.scheme, u.netloc, parent or ("/" if u.scheme == "file" else ""),
                        "", u.query, ""))
     return Remote(open_url(base), f"{name}.git")
+
+
+def is_bucket_url(url: str) -> bool:
+    """A URL `zagi clone`/`zagi push` treat as a bucket repository."""
+    return url.startswith(("zagi::", "s3://"))
+
+
+def helper_url(url: str) -> str:
+    """What git is given: the `zagi::` form that makes it run git-remote-zagi."""
+    return url if url.startswith("zagi::") else f"zagi::{url}"
+
+
+def cache_url(url: str) -> str:
+    """The binary cache beside a bucket repository: the bucket (or directory) it is in,
+    with the same endpoint options, where every repository's envs live (shared paths
+    are stored once)."""
+    u = urlparse(url.removeprefix("zagi::"))
+    parent = u.path.rstrip("/").rpartition("/")[0]
+    return urlunparse((u.scheme, u.netloc, parent, "", u.query, ""))
+
+
+def repo_name(url: str) -> str:
+    return urlparse(url.removeprefix("zagi::")).path.rstrip("/").rpartition("/")[2] \
+        .removesuffix(".git")
