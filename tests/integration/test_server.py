@@ -220,3 +220,74 @@ def _push_then_clone(a: Any, s3_server: str, bucket: str, repo_url: str, tmp_pat
     assert git(tmp_path / "clone", "log", "--format=%s").stdout.strip() == "env"
     assert (tmp_path / "clone" / ".zagi" / "env").readlink() == Path(str(entry["out"]))
     drop_roots(b.home)
+
+
+def test_gc_repacks_into_one_while_readers_clone(tmp_path: Path) -> None:
+    import threading
+
+    store = tmp_path / "bucket"
+    url = f"zagi::file://{store}/app"
+    src = new_repo(tmp_path / "src")
+    for i in range(6):  # six pushes, six packs
+        commit(src, f"f{i}.txt", f"{i}\n")
+        git(src, "push", "-q", url, "main")
+    assert len(state(store)["packs"]) == 6  # type: ignore[arg-type]
+    failures: list[str] = []
+    stop = threading.Event()
+
+    def reader() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            cp = git(tmp_path, "clone", "-q", url, f"reader{n}", check=False)
+            if cp.returncode != 0:
+                failures.append(cp.stderr)
+    t = threading.Thread(target=reader)
+    t.start()
+    try:
+        ran = subprocess.run([f"{BIN}/zagi", "server", "gc", "--json", url.removeprefix("zagi::")],
+                             capture_output=True, text=True, env=env(), timeout=120)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        t.join()
+    assert ran.returncode == 0, ran.stderr
+    out = json.loads(ran.stdout)
+    assert out["packs_before"] == 6 and out["packs_after"] == 1 and len(out["retired"]) == 6
+    assert not failures, failures[0]
+    # Retired packs stay for the grace period (a reader may hold the old list)...
+    packdir = store / "app.git" / "objects" / "pack"
+    assert len(list(packdir.glob("*.pack"))) == 7
+    # ...and go once it has passed; the repository is whole with its one pack.
+    again = subprocess.run([f"{BIN}/zagi", "server", "gc", "--grace", "0s", "--json",
+                            url.removeprefix("zagi::")], capture_output=True, text=True,
+                           env=env(), timeout=120)
+    assert len(json.loads(again.stdout)["deleted"]) == 6
+    assert len(list(packdir.glob("*.pack"))) == 1
+    git(tmp_path, "clone", "-q", url, "after")
+    assert git(tmp_path / "after", "fsck", "--full").returncode == 0
+    assert int(git(tmp_path / "after", "rev-list", "--count", "HEAD").stdout) == 6
+    # A push after gc adds a pack beside the repacked one, as any push does.
+    commit(src, "g.txt", "g\n")
+    git(src, "push", "-q", url, "main")
+    assert len(state(store)["packs"]) == 2  # type: ignore[arg-type]
+
+
+def test_a_bucket_is_not_trusted_to_hold_what_it_names(tmp_path: Path) -> None:
+    store = tmp_path / "bucket"
+    url = f"zagi::file://{store}/app"
+    src = new_repo(tmp_path / "src")
+    commit(src, "a.txt", "a\n")
+    git(src, "push", "-q", url, "main")
+    commit(src, "b.txt", "b\n")
+    git(src, "push", "-q", url, "main")
+    packs = sorted((store / "app.git" / "objects" / "pack").glob("*.pack"))
+    # Swap one pack's bytes for the other's: each is a valid pack, under the wrong name.
+    a, b = packs[0].read_bytes(), packs[1].read_bytes()
+    packs[0].write_bytes(b)
+    packs[1].write_bytes(a)
+    cp = git(tmp_path, "clone", "-q", url, "clone", check=False)
+    assert cp.returncode != 0 and "is not the pack it names" in cp.stderr
+    (store / "app.git" / "zagi-state.json").write_text('{"format": 1, "refs": [1]}')
+    cp = git(tmp_path, "clone", "-q", url, "clone2", check=False)
+    assert cp.returncode != 0 and "is not a zagi repository state" in cp.stderr

@@ -342,3 +342,7 @@ def has_ref(repo: Path, ref: str) -> bool:
 def unchanged_since_head(repo: Path, path: str) -> bool:
     """Whether PATH in the work tree is exactly as HEAD has it."""
     return run(["diff", "--quiet", "HEAD", "--", path], repo, check=False).ok
+
+
+def init_bare(path: Path) -> None:
+    run(["init", "-q", "--bare", str(path)])

@@ -25,11 +25,11 @@ class EnvInfo:
     projects: list[str]
 
 
-def parse_age(text: str) -> float:
+def parse_age(text: str, option: str = "--older-than") -> float:
     """'30d', '12h', '2w' -> seconds."""
     m = re.fullmatch(r"\s*(\d+)\s*([smhdw])\s*", text)
     if not m:
-        raise BadInput(f"--older-than {text!r}: expected a number and a unit, e.g. 30d, 12h, 2w")
+        raise BadInput(f"{option} {text!r}: expected a number and a unit, e.g. 30d, 12h, 2w")
     return int(m.group(1)) * _UNITS[m.group(2)]
 
 

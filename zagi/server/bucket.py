@@ -19,10 +19,11 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse, urlunparse
 
-from zagi.core.errors import BadInput
+from zagi.core.errors import BadInput, ZagiError
 from zagi.storage import Storage, open_url
 
 STATE = "zagi-state.json"
@@ -36,10 +37,14 @@ class State:
     head: str | None = None  # the symbolic HEAD, "refs/heads/main"
     packs: dict[str, dict[str, Any]] = field(default_factory=dict)  # pack-<sha> -> tips, size
     etag: str | None = None  # None: no state yet (put_if_absent)
+    # pack-<sha> -> when gc stopped listing it (or first saw it unlisted): deleted after a
+    # grace period, so a reader that read the old pack list still finds every pack.
+    retired: dict[str, int] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         return json.dumps({"format": FORMAT, "refs": self.refs, "head": self.head,
-                           "packs": self.packs}, indent=1, sort_keys=True).encode() + b"\n"
+                           "packs": self.packs, "retired": self.retired},
+                          indent=1, sort_keys=True).encode() + b"\n"
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,8 @@ class Remote:
         except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise BadInput(f"{self.key(STATE)} is not a zagi repository state ({exc})") from None
         return State({str(k): str(v) for k, v in refs.items()}, doc.get("head"),
-                     {str(k): dict(v) for k, v in packs.items()}, etag)
+                     {str(k): dict(v) for k, v in packs.items()}, etag,
+                     {str(k): int(v) for k, v in (doc.get("retired") or {}).items()})
 
     def write(self, state: State) -> bool:
         """The conditional write every ref change goes through; False when someone else
@@ -87,6 +93,32 @@ class Remote:
         self.store.put(self.key("info/refs"), refs.encode())
         if state.head:
             self.store.put(self.key("HEAD"), f"ref: {state.head}\n".encode())
+
+
+def download_pack(remote: Remote, gitdir: Path, name: str) -> None:
+    """Fetch one listed pack into a repository: every object checked by `git index-pack`
+    (a bucket is not trusted to hold what it names), then the pack and its index moved
+    in, the pack first (git finds a pack by its .idx)."""
+    import os
+    import tempfile
+
+    from zagi.drivers import git
+
+    data = remote.store.get(remote.key(f"objects/pack/{name}.pack"))
+    if data is None:
+        raise ZagiError(f"{name}.pack is listed but not in the bucket",
+                        hint="the repository is mid-gc or damaged; retry")
+    packdir = gitdir / "objects" / "pack"
+    packdir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=packdir, prefix=".zagi-fetch-") as tmp:
+        pack = Path(tmp) / "incoming.pack"
+        pack.write_bytes(data)
+        sha = git.index_pack(gitdir, pack)
+        if f"pack-{sha}" != name:
+            raise ZagiError(f"{name}.pack in the bucket is not the pack it names (its content "
+                            f"is pack-{sha}); refusing it")
+        os.replace(pack, packdir / f"{name}.pack")
+        os.replace(Path(tmp) / "incoming.idx", packdir / f"{name}.idx")
 
 
 def new_pack_entry(tips: list[str], size: int) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import TextIO
 
 from zagi.core.errors import ZagiError
 from zagi.drivers import git
-from zagi.server.bucket import Remote, State, new_pack_entry, open_remote
+from zagi.server.bucket import Remote, State, download_pack, new_pack_entry, open_remote
 
 MAX_CAS_TRIES = 20
 
@@ -100,21 +100,7 @@ class Helper:
         self.say("\n")
 
     def _download(self, name: str) -> None:
-        data = self.remote.store.get(self.remote.key(f"objects/pack/{name}.pack"))
-        if data is None:
-            raise ZagiError(f"{name}.pack is listed but not in the bucket")
-        packdir = self.gitdir / "objects" / "pack"
-        packdir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=packdir, prefix=".zagi-fetch-") as tmp:
-            pack = Path(tmp) / "incoming.pack"
-            pack.write_bytes(data)
-            sha = git.index_pack(self.gitdir, pack)
-            if f"pack-{sha}" != name:
-                raise ZagiError(f"{name}.pack in the bucket is not the pack it names (its "
-                                f"content is pack-{sha})")
-            # The pack before its index: git finds a pack by its .idx.
-            os.replace(pack, packdir / f"{name}.pack")
-            os.replace(Path(tmp) / "incoming.idx", packdir / f"{name}.idx")
+        download_pack(self.remote, self.gitdir, name)
 
     # --- push -------------------------------------------------------------------------
 

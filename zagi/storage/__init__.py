@@ -52,6 +52,10 @@ class Storage(Readable, Protocol):
     def put_if_match(self, key: str, data: bytes, etag: str) -> bool:
         """Replace the object only if it still has `etag`; False if it changed."""
 
+    def delete(self, key: str) -> None:
+        """Remove an object (absent is fine). Only garbage collection deletes, after a
+        grace period, and never an object a current pointer names."""
+
 
 def open_url(url: str) -> Storage:
     u = urlparse(url)

@@ -101,6 +101,12 @@ class LocalDir:
             self.put(key, data)
             return True
 
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink(missing_ok=True)
+        except OSError as exc:
+            raise self._failed(key, exc) from None
+
     def list(self, prefix: str) -> Iterator[str]:
         base = self.root / prefix
         if not base.is_dir():

@@ -130,5 +130,8 @@ class Http:
     def put_if_match(self, key: str, data: bytes, etag: str) -> bool:
         self._ro()
 
+    def delete(self, key: str) -> None:
+        self._ro()
+
     def list(self, prefix: str) -> Iterator[str]:
         return iter(())

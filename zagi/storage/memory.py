@@ -64,6 +64,10 @@ class Memory:
             self.objects[key] = bytes(data)
             return True
 
+    def delete(self, key: str) -> None:
+        with self._lock:
+            self.objects.pop(key, None)
+
     def list(self, prefix: str) -> Iterator[str]:
         with self._lock:
             keys = sorted(k for k in self.objects if k.startswith(prefix))

@@ -106,6 +106,9 @@ class S3:
         except Conflict:
             return False
 
+    def delete(self, key: str) -> None:
+        self._call(self.client.delete_object, Key=self._key(key))
+
     def list(self, prefix: str) -> Iterator[str]:
         from botocore.exceptions import BotoCoreError, ClientError
 
