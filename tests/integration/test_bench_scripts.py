@@ -70,3 +70,10 @@ def test_services_bench_prints_ratio_against_pg_ctl() -> None:
     require("nix-store")
     out = bench("bench/services.py", "--runs", "1")
     assert "pg_ctl start -w" in out and "zagi up -d postgres (warm)" in out and "x   target" in out
+
+
+def test_server_bench_prints_push_and_clone_ratios() -> None:
+    require("git")
+    out = bench("bench/server.py", "--commits", "200", "--runs", "1")
+    assert "zagi push (git-remote-zagi)" in out and "zagi clone (git-remote-zagi)" in out
+    assert out.count("ratio") == 2

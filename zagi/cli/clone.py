@@ -10,7 +10,8 @@ from zagi.cli.options import AllowSource, AllowUnsandboxed, Caches, Json, Trust,
 
 
 def clone(
-    url: Annotated[str, typer.Argument(help="Any git URL or local path.")],
+    url: Annotated[str, typer.Argument(help="Any git URL or local path, or a bucket "
+                                            "repository: s3://BUCKET/PREFIX/NAME?endpoint=...")],
     dest: Annotated[str | None, typer.Argument(help="Directory (default: from the URL).")] = None,
     depth: Annotated[int | None, typer.Option("--depth", help="Passed to git clone.")] = None,
     cache: Caches = None,
