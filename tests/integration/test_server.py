@@ -115,6 +115,12 @@ def test_push_fetch_clone_through_s3_and_plain_git_over_http(s3_server: str,
     assert cp.returncode == 0, cp.stderr
     assert git(tmp_path / "plain", "rev-parse", "HEAD").stdout.strip() == tip
     assert git(tmp_path / "plain", "fsck").returncode == 0
+    # ...and through the helper with no credentials at all: anonymous reads.
+    cp = subprocess.run(["git", "clone", "-q", url, str(tmp_path / "anon")], env={
+        **plain_env, "AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"},
+        capture_output=True, text=True, timeout=120)
+    assert cp.returncode == 0, cp.stderr
+    assert git(tmp_path / "anon", "rev-parse", "HEAD").stdout.strip() == tip
 
 
 def test_two_pushers_racing_on_a_branch_exactly_one_wins(s3_server: str, tmp_path: Path) -> None:

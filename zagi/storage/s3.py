@@ -22,15 +22,19 @@ class S3:
     def __init__(self, bucket: str, prefix: str, endpoint: str | None, region: str | None,
                  profile: str | None, url: str) -> None:
         import boto3
+        from botocore import UNSIGNED
         from botocore.config import Config
 
         self.bucket, self.prefix, self.url = bucket, prefix, url
         session = boto3.Session(profile_name=profile) if profile else boto3.Session()
+        # No credentials anywhere in the AWS chain: read anonymously (a public bucket
+        # serves its repositories and caches to anyone); writes are then refused by S3.
+        anonymous = {} if session.get_credentials() is not None else {"signature_version": UNSIGNED}
         self.client: Any = session.client(
             "s3", endpoint_url=endpoint, region_name=region or "us-east-1",
             config=Config(retries={"max_attempts": 8, "mode": "standard"},
                           max_pool_connections=32,
-                          s3={"addressing_style": "path" if endpoint else "auto"}))
+                          s3={"addressing_style": "path" if endpoint else "auto"}, **anonymous))
 
     def _key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key
