@@ -226,6 +226,26 @@ def _push_then_clone(a: Any, s3_server: str, bucket: str, repo_url: str, tmp_pat
     assert git(tmp_path / "clone", "log", "--format=%s").stdout.strip() == "env"
     assert (tmp_path / "clone" / ".zagi" / "env").readlink() == Path(str(entry["out"]))
     drop_roots(b.home)
+    # A public bucket: `zagi clone https://...` (here http) is stock git for the source and
+    # the cache beside the repository for the env, from the one URL.
+    import boto3
+
+    boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
+                 aws_access_key_id="test", aws_secret_access_key="test").put_bucket_policy(
+        Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            # Nix asks with HEAD first; AWS lets s3:GetObject answer it, moto wants
+            # s3:HeadObject as well.
+            "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject", "s3:HeadObject"],
+            "Resource": f"arn:aws:s3:::{bucket}/*"}]}))
+    assert _delete_closure(closure, entry["out"])  # so the env must come from the cache
+    c = Machine(tmp_path / "machine-c")
+    c.trust(pub)
+    try:
+        ran = c.z("clone", "--json", f"{s3_server}/{bucket}/team/app{n}.git",
+                  str(tmp_path / "public"), cwd=tmp_path)
+        assert json.loads(ran.stdout)["source"] == f"{s3_server}/{bucket}/team"
+    finally:
+        drop_roots(c.home)
 
 
 def test_gc_repacks_into_one_while_readers_clone(tmp_path: Path) -> None:

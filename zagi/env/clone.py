@@ -51,6 +51,8 @@ def clone(url: str, dest: str | None, depth: int | None, *, caches: list[str], t
         # binary cache beside it (still only with a key you trust).
         caches = [*caches, bucket.cache_url(url)]
         url = bucket.helper_url(url)
+    elif (public := bucket.public_cache_of(url)) is not None:
+        caches = [*caches, public]  # a public bucket over https: stock git, cache beside
     git.clone(url, dest_dir, depth)
     clone_ms = (time.perf_counter() - t0) * 1000
     on_cloned(clone_ms)

@@ -146,6 +146,25 @@ def is_bucket_url(url: str) -> bool:
     return url.startswith(("zagi::", "s3://"))
 
 
+def public_cache_of(url: str) -> str | None:
+    """For an http(s) URL of a repository in a public bucket (stock git clones it over
+    dumb HTTP), the binary cache beside it; None for any other git URL. One GET of the
+    repository's own state object tells them apart."""
+    u = urlparse(url)
+    if u.scheme not in ("http", "https") or not u.path.rstrip("/").endswith(".git"):
+        return None
+    from zagi.core.errors import StorageError
+    from zagi.storage.http import Http
+
+    base = url.rstrip("/")
+    try:
+        if not Http(base).exists(STATE):
+            return None
+    except StorageError:
+        return None
+    return base.rpartition("/")[0]
+
+
 def helper_url(url: str) -> str:
     """What git is given: the `zagi::` form that makes it run git-remote-zagi."""
     return url if url.startswith("zagi::") else f"zagi::{url}"
