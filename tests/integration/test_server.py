@@ -317,3 +317,33 @@ def test_a_bucket_is_not_trusted_to_hold_what_it_names(tmp_path: Path) -> None:
     (store / "app.git" / "zagi-state.json").write_text('{"format": 1, "refs": [1]}')
     cp = git(tmp_path, "clone", "-q", url, "clone2", check=False)
     assert cp.returncode != 0 and "is not a zagi repository state" in cp.stderr
+
+
+def test_force_delete_and_notes_follow_gits_rules(tmp_path: Path) -> None:
+    url = f"zagi::file://{tmp_path}/bucket/app"
+    src = new_repo(tmp_path / "src")
+    base = commit(src, "a.txt", "a\n")
+    git(src, "push", "-q", url, "main", "main:refs/heads/topic")
+    git(tmp_path, "clone", "-q", url, "other")
+    other = tmp_path / "other"
+    commit(other, "o.txt", "theirs\n")
+    git(other, "push", "-q", "origin", "main")
+    # A push that would lose their commit is refused; with --force it is explicit.
+    commit(src, "b.txt", "mine\n")
+    refused = git(src, "push", url, "main", check=False)
+    assert refused.returncode != 0 and "rejected" in refused.stderr
+    git(src, "push", "-q", "--force", url, "main")
+    listed = state(tmp_path / "bucket")["refs"]
+    assert listed["refs/heads/main"] == git(src, "rev-parse", "HEAD").stdout.strip()  # type: ignore[index]
+    # Deleting a branch is a push of nothing to it.
+    git(src, "push", "-q", url, ":refs/heads/topic")
+    assert "refs/heads/topic" not in state(tmp_path / "bucket")["refs"]  # type: ignore[operator]
+    # zagi push carries the provenance notes too.
+    git(src, "remote", "add", "origin", url)
+    git(src, "notes", "--ref", "zagi", "add", "-m", "env: node 20", base)
+    ran = subprocess.run([f"{BIN}/zagi", "push", "--json"], cwd=src, env=env(),
+                         capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stderr
+    assert "provenance notes pushed" in json.loads(ran.stdout)["notes"]
+    git(other, "fetch", "-q", "origin", "refs/notes/zagi:refs/notes/zagi")
+    assert git(other, "notes", "--ref", "zagi", "show", base).stdout.strip() == "env: node 20"

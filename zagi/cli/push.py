@@ -14,7 +14,7 @@ def push(
     remote: Annotated[str, typer.Argument(help="A zagi:: remote (git remote add origin "
                                                "zagi::s3://BUCKET/PREFIX/NAME).")] = "origin",
     refspecs: Annotated[list[str] | None, typer.Argument(
-        help="What to push, as for git push (default: git's).")] = None,
+        help="What to push, as for git push (default: the current branch).")] = None,
     key: Annotated[str | None, typer.Option("--key", help="Signing key name for the env.")] = None,
     project: ProjectDir = Path(),
     json: Json = False,

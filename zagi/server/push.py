@@ -38,7 +38,7 @@ def push(root: Path, remote: str, refspecs: list[str], key: str | None) -> Pushe
         raise BadInput(f"remote {remote!r} is {url}, not a bucket (zagi::s3://... or "
                        "zagi::file://...)", hint="`zagi publish` puts an env in any cache; "
                                                  "plain `git push` moves the source")
-    report = git.push(root, remote, refspecs)
+    report = git.push(root, remote, refspecs or ["HEAD"])  # default: the current branch
     out = Pushed(remote, url, report, bucket.cache_url(url))
     project = Project(root)
     if project.lock.is_file():
