@@ -234,6 +234,24 @@ def test_cached_sync_starts_no_nix_and_imports_nothing_heavy(tmp_path: Path, z: 
                 "dataclasses", "inspect"} & mods
 
 
+def test_fast_run_imports_nothing_heavy(tmp_path: Path, z: Callable[..., Ran],
+                                       zenv: dict[str, str]) -> None:
+    """`zagi run --` on a realized env execs at once; the project's service variables it
+    adds must not cost an import of the services package or the CLI framework."""
+    p = make_project(tmp_path, NODE20 + '[services]\nredis = { version = "7", port = 26397 }\n')
+    z("sync", cwd=p)
+    code = ("import sys; sys.argv=['zagi','run','--','sh','-c','echo $REDIS_URL']; "
+            "from zagi.__main__ import main; main()")
+    cp = subprocess.run([str(Path(zagi_exe()).parent / "python"), "-X", "importtime", "-c", code],
+                        cwd=p, env={**os.environ, **zenv}, capture_output=True, text=True,
+                        timeout=60)
+    assert cp.returncode == 0 and cp.stdout.strip() == "redis://127.0.0.1:26397/0", cp.stderr[-2000:]
+    mods = {line.split("|")[-1].strip() for line in cp.stderr.splitlines() if "|" in line}
+    heavy = {"typer", "pydantic", "rich", "zagi.cli.main", "zagi.services",
+             "zagi.services.kinds"} & mods
+    assert not heavy, heavy
+
+
 SYNC_KEYS = {"env_id", "out", "cached", "relocked", "built", "fetched", "source", "notes", "ms"}
 
 

@@ -54,8 +54,10 @@ def s3_url(endpoint: str, bucket: str, name: str = "app") -> str:
     return f"zagi::s3://{bucket}/team/{name}?endpoint={endpoint}&region=us-east-1"
 
 
-def state(store: Path) -> dict[str, object]:
-    return json.loads((store / "app.git" / "zagi-state.json").read_text())
+def state(store: Path) -> dict[str, Any]:
+    """The bucket repository's zagi-state.json (docs/server.md), as JSON."""
+    doc: dict[str, Any] = json.loads((store / "app.git" / "zagi-state.json").read_text())
+    return doc
 
 
 def test_push_clone_and_fetch_through_a_directory(tmp_path: Path) -> None:
@@ -74,7 +76,7 @@ def test_push_clone_and_fetch_through_a_directory(tmp_path: Path) -> None:
     # tree and the new blob.
     packs = state(tmp_path / "bucket")["packs"]
     assert isinstance(packs, dict) and len(packs) == 2
-    newest = max(packs, key=lambda n: packs[n]["created"])  # type: ignore[index]
+    newest = max(packs, key=lambda n: packs[n]["created"])
     idx = tmp_path / "bucket" / "app.git" / "objects" / "pack" / f"{newest}.idx"
     shown = subprocess.run(["git", "show-index"], stdin=idx.open("rb"), capture_output=True,
                            text=True, check=True).stdout
@@ -257,7 +259,7 @@ def test_gc_repacks_into_one_while_readers_clone(tmp_path: Path) -> None:
     for i in range(6):  # six pushes, six packs
         commit(src, f"f{i}.txt", f"{i}\n")
         git(src, "push", "-q", url, "main")
-    assert len(state(store)["packs"]) == 6  # type: ignore[arg-type]
+    assert len(state(store)["packs"]) == 6
     failures: list[str] = []
     stop = threading.Event()
 
@@ -296,7 +298,7 @@ def test_gc_repacks_into_one_while_readers_clone(tmp_path: Path) -> None:
     # A push after gc adds a pack beside the repacked one, as any push does.
     commit(src, "g.txt", "g\n")
     git(src, "push", "-q", url, "main")
-    assert len(state(store)["packs"]) == 2  # type: ignore[arg-type]
+    assert len(state(store)["packs"]) == 2
 
 
 def test_a_bucket_is_not_trusted_to_hold_what_it_names(tmp_path: Path) -> None:
@@ -334,10 +336,10 @@ def test_force_delete_and_notes_follow_gits_rules(tmp_path: Path) -> None:
     assert refused.returncode != 0 and "rejected" in refused.stderr
     git(src, "push", "-q", "--force", url, "main")
     listed = state(tmp_path / "bucket")["refs"]
-    assert listed["refs/heads/main"] == git(src, "rev-parse", "HEAD").stdout.strip()  # type: ignore[index]
+    assert listed["refs/heads/main"] == git(src, "rev-parse", "HEAD").stdout.strip()
     # Deleting a branch is a push of nothing to it.
     git(src, "push", "-q", url, ":refs/heads/topic")
-    assert "refs/heads/topic" not in state(tmp_path / "bucket")["refs"]  # type: ignore[operator]
+    assert "refs/heads/topic" not in state(tmp_path / "bucket")["refs"]
     # zagi push carries the provenance notes too.
     git(src, "remote", "add", "origin", url)
     git(src, "notes", "--ref", "zagi", "add", "-m", "env: node 20", base)

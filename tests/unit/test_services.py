@@ -249,3 +249,12 @@ def test_a_reused_pid_is_never_stopped(tmp_path: Path) -> None:
         assert other.wait(timeout=5) is not None
     finally:
         other.kill()
+
+
+def test_every_variable_a_service_sets_passes_the_activation_recheck(tmp_path: Path) -> None:
+    from zagi.core.envnames import SERVICE_VARS
+    from zagi.services.kinds import KINDS, Instance
+
+    inst = Instance("x", "1", Path(), tmp_path, tmp_path, tmp_path, 1, "a", "a")
+    for name, kind in KINDS.items():
+        assert set(kind.env(inst)) <= SERVICE_VARS, name  # else the hooks would drop them

@@ -68,3 +68,13 @@ AGENT_PASSTHROUGH = frozenset({
 
 def agent_may_see(name: str) -> bool:
     return name in AGENT_PASSTHROUGH or name.startswith("LC_")
+
+
+# Every variable a service may export (zagi/services/kinds.py sets them; the activation
+# re-check, zagi/env/state.py, allows only these). Here, stdlib-only, because the fast
+# `zagi run` reads them on every call.
+SERVICE_VARS = frozenset({
+    "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "POSTGRES_URL", "MYSQL_HOST",
+    "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT", "MYSQL_URL", "REDIS_URL", "MEMCACHED_URL",
+    "MEMCACHE_SERVERS", "DATABASE_URL",
+})

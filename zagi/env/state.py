@@ -94,7 +94,7 @@ def read_service_activation(root: Path) -> dict[str, str]:
     sync), re-checked: only service variables, only strings."""
     import json
 
-    from zagi.services.kinds import SERVICE_VARS
+    from zagi.core.envnames import SERVICE_VARS
 
     try:
         doc = json.loads((layout.project_dir(root) / layout.ACTIVATE_JSON).read_text())

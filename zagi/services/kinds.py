@@ -257,13 +257,9 @@ class Memcached(Kind):
                 "MEMCACHE_SERVERS": f"127.0.0.1:{inst.port}"}
 
 
+# The variables each env() sets are listed in zagi/core/envnames.py SERVICE_VARS (a
+# test keeps them equal).
 KINDS: dict[str, Kind] = {
     "postgres": Postgres(), "mariadb": MariaDB(), "mysql": MySQL(),
     "redis": Redis(), "valkey": Valkey(), "memcached": Memcached(),
 }
-# Every variable a service may export (the activation re-check allows only these).
-SERVICE_VARS = frozenset({
-    "PGHOST", "PGPORT", "PGUSER", "PGDATABASE", "POSTGRES_URL", "MYSQL_HOST",
-    "MYSQL_TCP_PORT", "MYSQL_UNIX_PORT", "MYSQL_URL", "REDIS_URL", "MEMCACHED_URL",
-    "MEMCACHE_SERVERS", "DATABASE_URL",
-})
