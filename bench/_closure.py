@@ -33,18 +33,24 @@ def make(project: Path, total_mb: int, seed: int = 0) -> dict[str, object]:
             out = subprocess.run(["nix-store", "--add", str(d)], capture_output=True, text=True,
                                  check=True).stdout.strip()
             paths.append(out)
+    return {"paths": paths, "nar_bytes": write_lock(project, paths)}
+
+
+def write_lock(project: Path, paths: list[str]) -> int:
+    """A project whose env.lock's closure is exactly `paths` (valid store paths); their
+    total NAR bytes."""
     hashes = subprocess.run(["nix-store", "-q", "--hash", *paths], capture_output=True,
                             text=True, check=True).stdout.split()
     sizes = subprocess.run(["nix-store", "-q", "--size", *paths], capture_output=True,
                            text=True, check=True).stdout.split()
-    closure = [{"path": p, "narHash": h, "narSize": int(s)}
-               for p, h, s in sorted(zip(paths, hashes, sizes, strict=True))]
+    rows = sorted(zip(paths, hashes, map(int, sizes), strict=True))
+    closure = [{"path": p, "narHash": h, "narSize": n} for p, h, n in rows]
     (project / ".zagi").mkdir(parents=True, exist_ok=True)
     (project / ".zagi" / "env.toml").write_text("schema = 1\n")
     data = {"lock_version": 1, "spec_hash": "sha256:bench", "nixpkgs": {}, "packages": {},
             "env": {}, "systems": {nix.current_system(): {"out": paths[0], "closure": closure}}}
     lockfile.write(project / ".zagi" / "env.lock", lockfile.parse(data, "bench"))
-    return {"paths": paths, "nar_bytes": sum(c["narSize"] for c in closure)}
+    return sum(n for _, _, n in rows)
 
 
 def check_consistent(cache: Path) -> list[str]:

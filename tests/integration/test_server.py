@@ -245,7 +245,7 @@ def _push_then_clone(a: Any, s3_server: str, bucket: str, repo_url: str, tmp_pat
     try:
         ran = c.z("clone", "--json", f"{s3_server}/{bucket}/team/app{n}.git",
                   str(tmp_path / "public"), cwd=tmp_path)
-        assert json.loads(ran.stdout)["source"] == f"{s3_server}/{bucket}/team"
+        assert json.loads(ran.stdout)["source"] == f"{s3_server}/{bucket}/team", ran.stdout
     finally:
         drop_roots(c.home)
 

@@ -85,3 +85,33 @@ def test_http_caches_are_read_only() -> None:
 def test_unknown_schemes_are_bad_input() -> None:
     with pytest.raises(BadInput, match="expected file:///path"):
         open_url("ftp://x/y")
+
+
+def test_stream_gives_the_bytes_in_pieces_or_none(store: Storage) -> None:
+    assert store.stream("nar/none") is None
+    data = bytes(range(256)) * 9000  # > 2 MiB: more than one piece
+    store.put("nar/x", data)
+    pieces = store.stream("nar/x")
+    assert pieces is not None
+    got = list(pieces)
+    assert len(got) > 1 and b"".join(got) == data
+
+
+def test_put_stream_writes_as_it_comes(store: Storage) -> None:
+    store.put_stream("nar/y", (bytes([i]) * 1000 for i in range(50)))
+    assert store.get("nar/y") == b"".join(bytes([i]) * 1000 for i in range(50))
+
+
+def test_a_failing_stream_leaves_nothing(store: Storage, tmp_path: Path) -> None:
+    """The writer checks a NAR's hash at the end of its stream: an error there must leave
+    no object (and, for a directory, no temp file) behind."""
+    def pieces() -> Iterator[bytes]:
+        yield b"a" * 1000
+        raise ValueError("the NAR is not the one the lock names")
+
+    with pytest.raises(ValueError, match="lock names"):
+        store.put_stream("nar/z", pieces())
+    assert store.get("nar/z") is None and not store.exists("nar/z")
+    leftovers = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()] \
+        if (tmp_path / "cache").exists() else []
+    assert leftovers == []

@@ -8,14 +8,15 @@ $CACHIX_AUTH_TOKEN).
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
-from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlparse
 
 from zagi.core.errors import BadInput, Unavailable
-from zagi.formats import narinfo
+from zagi.formats import nar, narinfo
 from zagi.formats.narinfo import NarInfo
 
 __all__ = ["CachixSink"]
@@ -57,26 +58,40 @@ class CachixSink:
         return {by_hash[h] for h in self._call("POST", f"{self.api}/narinfo", json=sorted(by_hash))
                 if h in by_hash}
 
-    def put_nar(self, path: str, file: Path, info: NarInfo) -> None:
-        import httpx
-
+    def put_nar(self, path: str, chunks: Iterable[bytes], info: NarInfo) -> None:
+        """Upload in PART-sized parts as the compressed NAR comes; the push API wants
+        the compressed bytes' hash and size at completion, so they are taken here."""
         started = self._call("POST", f"{self.api}/multipart-nar", params={"compression": "zstd"})
         nar_id, upload_id = started["narId"], started["uploadId"]
-        parts = []
-        with file.open("rb") as fh:
-            n = 1
-            while chunk := fh.read(PART):
-                target = self._call("POST", f"{self.api}/multipart-nar/{nar_id}",
-                                    params={"uploadId": upload_id, "partNumber": n})
-                try:
-                    put = httpx.put(target["uploadUrl"], content=chunk, timeout=TIMEOUT)
-                except httpx.HTTPError as exc:
-                    raise Unavailable(f"uploading part {n} of {path}: {exc}", url=self.url) from None
-                if put.status_code >= 400:
-                    raise Unavailable(f"uploading part {n} of {path}: HTTP {put.status_code}",
-                                      url=self.url)
-                parts.append({"partNumber": n, "eTag": put.headers.get("ETag", "")})
-                n += 1
+        parts: list[dict[str, Any]] = []
+        h, size, buf = hashlib.sha256(), 0, bytearray()
+
+        def send(data: bytes) -> None:
+            n = len(parts) + 1
+            target = self._call("POST", f"{self.api}/multipart-nar/{nar_id}",
+                                params={"uploadId": upload_id, "partNumber": n})
+            try:
+                # not self.client: the token must not go to wherever the URL points
+                put = httpx.put(target["uploadUrl"], content=data, timeout=TIMEOUT)
+            except httpx.HTTPError as exc:
+                raise Unavailable(f"uploading part {n} of {path}: {exc}", url=self.url) from None
+            if put.status_code >= 400:
+                raise Unavailable(f"uploading part {n} of {path}: HTTP {put.status_code}",
+                                  url=self.url)
+            parts.append({"partNumber": n, "eTag": put.headers.get("ETag", "")})
+
+        import httpx
+
+        for chunk in chunks:
+            h.update(chunk)
+            size += len(chunk)
+            buf += chunk
+            if len(buf) >= PART:
+                send(bytes(buf))
+                buf.clear()
+        if buf or not parts:
+            send(bytes(buf))
+        info.file_hash, info.file_size = "sha256:" + nar.nix32(h.digest()), size
         with self.lock:
             self.pending[path] = (nar_id, upload_id, parts)
 

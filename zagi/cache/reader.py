@@ -8,17 +8,18 @@ the project's .zagi/config.toml, then the local cache under $ZAGI_HOME when it e
     public_keys = ["cache.example.org-1:BASE64..."]
 
 One GET of envs/<env-id>.json says whether a cache has the env. zagi then checks every
-narinfo's signature itself (so a refusal names the path, the cache and the key) and has
-Nix copy the paths, reading the cache in zagi's own process (`nix copy --from`):
-file:// and http(s):// directly, s3:// through a verified local mirror (Nix 2.8 has no
-S3 client of its own). Because the client reads the cache, the daemon need not trust
-its URL; it must trust the signing key (`blocked` says so, with the nix.conf line).
+narinfo's signature itself (so a refusal names the path, the cache and the key), and
+zagi/cache/importer.py gets the paths into the store with several `nix copy --from`
+processes at once (NARs from s3:// first streamed, decompressed and NarHash-checked
+into a private staging cache; file:// and http(s):// are read by Nix in place). Because
+the client reads the cache, the daemon need not trust its URL; it must trust the
+signing key (`blocked` says so, with the nix.conf line).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,13 +29,13 @@ from zagi.core import layout
 from zagi.core.errors import ZagiError
 from zagi.core.layout import Project
 from zagi.drivers import nix
-from zagi.formats import config, nar, narinfo
+from zagi.formats import config, narinfo
 from zagi.formats.keys import verify
 from zagi.formats.lockfile import PathInfo
 from zagi.formats.narinfo import NarInfo
-from zagi.storage import Readable, Storage, open_url
+from zagi.storage import Readable, open_url
 
-__all__ = ["CacheConfig", "Offer", "blocked", "configured", "fetch", "find", "mirror",
+__all__ = ["CacheConfig", "Offer", "blocked", "configured", "fetch", "find",
            "signed_narinfo", "suggestion", "trust_lines"]
 
 FETCHERS = 8
@@ -85,11 +86,12 @@ def suggestion(cfg: CacheConfig) -> str | None:
 class Offer:
     """A cache that has the env and whose narinfos all verify."""
 
-    url: str  # what Nix reads (for s3://: the local mirror)
-    source: str  # the cache as configured
+    url: str  # the cache as configured
+    source: str  # the same (kept for the callers' messages)
     signers: frozenset[str] = frozenset()  # names of the trusted keys that signed it
     upstream: tuple[str, ...] = ()  # closure paths it leaves to the caches Nix uses
     paths: tuple[str, ...] = ()  # the closure paths it holds (all but `upstream`)
+    infos: dict[str, NarInfo] = field(default_factory=dict)  # their verified narinfos
 
 
 def find(env_id: str, closure: tuple[PathInfo, ...], cfg: CacheConfig,
@@ -107,16 +109,13 @@ def find(env_id: str, closure: tuple[PathInfo, ...], cfg: CacheConfig,
                 continue
             upstream = _upstream(raw, closure)
             here = tuple(p for p in closure if p.path not in upstream)
-            signers, problems = _verify(cache, here, cfg.public_keys, unpinned, closure)
+            signers, problems, infos = _verify(cache, here, cfg.public_keys, unpinned, closure)
             if problems:
                 say.append(f"cache {url}: {problems[0]}" + (f" (+{len(problems) - 1} more)"
                                                             if len(problems) > 1 else ""))
                 continue
             paths = [p.path for p in here] + ([unpinned] if unpinned else [])
-            ups = tuple(sorted(upstream))
-            if url.startswith("s3://"):
-                return Offer(mirror(cache, env_id, paths), url, signers, ups, tuple(paths))
-            return Offer(url, url, signers, ups, tuple(paths))
+            return Offer(url, url, signers, tuple(sorted(upstream)), tuple(paths), infos)
         except ZagiError as exc:
             say.append(f"cache {url}: {exc}")
     return None
@@ -157,58 +156,34 @@ def signed_narinfo(cache: Readable, path: str,
 
 def _verify(cache: Readable, closure: tuple[PathInfo, ...], trusted: list[str],
             unpinned: str | None = None,
-            whole: tuple[PathInfo, ...] | None = None) -> tuple[frozenset[str], list[str]]:
+            whole: tuple[PathInfo, ...] | None = None,
+            ) -> tuple[frozenset[str], list[str], dict[str, NarInfo]]:
     """Every path of `closure` has a narinfo signed by a trusted key that says what the lock
     says, its references inside the lock's `whole` closure (default: `closure`): (the keys
-    that signed, messages for the paths that fail)."""
+    that signed, messages for the paths that fail, the narinfos that pass)."""
     inside = {narinfo.base_name(p.path) for p in (whole or closure)}
     records = list(closure)
     if unpinned:
         inside.add(narinfo.base_name(unpinned))
         records.append(PathInfo(unpinned, "", -1))  # no hash to compare: signature only
 
-    def one(rec: PathInfo) -> tuple[str | None, str | None]:
+    def one(rec: PathInfo) -> tuple[NarInfo | None, str | None, str | None]:
         path = rec.path
         found = signed_narinfo(cache, path, trusted)
         if isinstance(found, str):
-            return None, found
+            return None, None, found
         info, signer = found
         if rec.nar_size >= 0 and (info.nar_hash, info.nar_size) != (rec.nar_hash, rec.nar_size):
-            return None, (f"{path}: the cache has {info.nar_hash} ({info.nar_size} bytes), the "
-                          f"lock {rec.nar_hash} ({rec.nar_size} bytes)")
+            return None, None, (f"{path}: the cache has {info.nar_hash} ({info.nar_size} bytes), "
+                                f"the lock {rec.nar_hash} ({rec.nar_size} bytes)")
         if outside := sorted(set(info.references) - inside):
-            return None, f"{path} refers to {outside[0]}, which the lock's closure lacks"
-        return signer, None
+            return None, None, f"{path} refers to {outside[0]}, which the lock's closure lacks"
+        return info, signer, None
 
     with ThreadPoolExecutor(FETCHERS) as pool:
         results = list(pool.map(one, records))
-    return frozenset(s for s, _ in results if s), [m for _, m in results if m]
-
-
-def mirror(cache: Readable, env_id: str, closure: list[str]) -> str:
-    """Copy narinfos and NARs into a local directory cache, checking FileHash on the way."""
-    local: Storage = open_url(f"file://{layout.mirror_dir(cache.url)}")
-    local.put(narinfo.CACHE_INFO_KEY, narinfo.CACHE_INFO)
-
-    def one(path: str) -> None:
-        name = narinfo.narinfo_key(path)
-        raw = cache.get(name) or b""
-        info = NarInfo.parse(raw.decode(errors="replace"), f"{cache.url}/{name}")
-        if not local.exists(info.url):
-            blob = cache.get(info.url)
-            if blob is None:
-                raise ZagiError(f"{cache.url}/{info.url} is missing (the NAR of {path})")
-            got = "sha256:" + nar.nix32(hashlib.sha256(blob).digest())
-            if info.file_hash and got != info.file_hash:
-                raise ZagiError(f"{cache.url}/{info.url}: FileHash {got} is not {info.file_hash} "
-                                "(truncated or tampered)")
-            local.put(info.url, blob)
-        local.put(name, raw)
-
-    with ThreadPoolExecutor(FETCHERS) as pool:
-        list(pool.map(one, closure))
-    local.put(narinfo.manifest_key(env_id), json.dumps({"env_id": env_id}).encode())
-    return local.url
+    return (frozenset(s for _, s, _ in results if s), [m for _, _, m in results if m],
+            {i.store_path: i for i, _, _ in results if i is not None})
 
 
 def trust_lines(keys: list[str]) -> str:
@@ -235,13 +210,22 @@ def blocked(offer: Offer, cfg: CacheConfig, store: nix.StoreInfo) -> str | None:
             + trust_lines(keys))
 
 
-def fetch(offer: Offer, cfg: CacheConfig, paths: list[str], store: nix.StoreInfo,
+def fetch(offer: Offer, cfg: CacheConfig, store: nix.StoreInfo,
           on_event: nix.Event | None = None) -> None:
-    """Copy the env's paths from the cache into the store (signatures checked by Nix).
-    A cache that leaves some paths to upstream caches (fetched first, by the caller)
-    gives exactly the paths it holds: Nix would look for the others in it."""
+    """Get the closure paths the cache holds (all but those it leaves upstream, fetched
+    first by the caller) and the store lacks into the store; Nix checks signatures."""
+    from zagi.cache import importer
+
     keys = [k for k in cfg.public_keys if k.split(":", 1)[0] in offer.signers]
-    if offer.upstream:
-        nix.copy_from(offer.url, list(offer.paths), keys, store, on_event, recursive=False)
-    else:
-        nix.copy_from(offer.url, paths, keys, store, on_event)
+    todo = {p: offer.infos[p] for p in nix.invalid(list(offer.infos))}
+    if not todo:
+        return
+    if not offer.url.startswith("s3://"):  # Nix reads file:// and http(s):// itself
+        importer.import_paths(offer.url, todo, keys, store, on_event)
+        return
+    cache, into = open_url(offer.url), importer.scratch(offer.url)
+    try:
+        importer.import_paths(f"file://{into}", todo, keys, store, on_event,
+                              prepare=lambda batch: importer.stage(cache, batch, into))
+    finally:
+        shutil.rmtree(into, ignore_errors=True)

@@ -254,6 +254,9 @@ class _Handler(BaseHTTPRequestHandler):
         parts, _ = self._route()
         key = "/".join(parts)
         _need(bool(key) and "\\" not in key and not key.startswith("."), "bad key", 404)
+        if key.startswith("nar/"):
+            self._send_stream(key)
+            return
         try:
             data = self.server_state.storage.get(key)
         except BadInput:
@@ -263,6 +266,36 @@ class _Handler(BaseHTTPRequestHandler):
             return
         ctype = "text/x-nix-narinfo" if key.endswith(".narinfo") else "application/octet-stream"
         self._send(200, data, ctype)
+
+    def _send_stream(self, key: str) -> None:
+        """A NAR as it is read, in HTTP/1.1 chunks: a GB NAR never sits in the server's
+        memory, and the first bytes leave before the last are read."""
+        try:
+            pieces = self.server_state.storage.stream(key)
+        except BadInput:
+            pieces = None
+        if pieces is None:
+            self._send(404, b"not found\n", "text/plain")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if self.command == "HEAD":
+            close = getattr(pieces, "close", None)
+            if close is not None:
+                close()
+            return
+        try:
+            for piece in pieces:
+                if piece:
+                    self.wfile.write(b"%x\r\n%b\r\n" % (len(piece), piece))
+        except Exception:
+            # Headers are gone: the only honest signal left is a stream that never
+            # ends properly, which every client reports as an error.
+            self.close_connection = True
+            return
+        self.wfile.write(b"0\r\n\r\n")
 
     # --- writes (Cachix push API) ------------------------------------------------
 

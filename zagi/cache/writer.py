@@ -2,20 +2,27 @@
 
 One algorithm, two sinks: object storage (file://, s3://; zagi/storage) and a server
 speaking the Cachix push API (cachix+http(s)://; zagi/cache/cachix.py). Either way:
-find the paths the cache lacks, NAR-dump and compress them in parallel (largest first)
-and upload each NAR, then write each narinfo only after those of its references
-(zagi/cache/rules.py), then envs/<env-id>.json, then nix-cache-info. Safe to re-run
-after a crash: what is already there is skipped, and nothing is ever replaced.
+find the paths the cache lacks, then per path (several at once, largest first) stream
+`nix-store --dump` through sha256 and zstd straight into the sink, then write each
+narinfo only after those of its references (zagi/cache/rules.py), then
+envs/<env-id>.json, then nix-cache-info. Safe to re-run after a crash: what is already
+there is skipped, and nothing is ever replaced.
+
+NARs are named by their NarHash (`nar/<nix32>.nar.zst`), which the lock gives before a
+byte is read, so the compressed stream goes straight to its final name: no temp copy,
+and on S3 the parts upload while the rest compresses. The name is of the NAR, not of
+the compressed bytes, so two publishers racing on one path (another zstd, another
+level) leave a valid object whichever lands last; the narinfo therefore carries no
+FileHash (it is not signed either): readers check the signed NarHash instead
+(zagi/cache/reader.py), before anything is visible.
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +39,10 @@ from zagi.formats.lockfile import Lock, PathInfo
 from zagi.formats.narinfo import NarInfo
 from zagi.storage import Storage, open_url
 
-__all__ = ["PublishResult", "Sink", "StorageSink", "publish"]
+__all__ = ["PublishResult", "Sink", "StorageSink", "nar_info", "publish"]
 
-UPLOADERS = 8
+UPLOADERS = 8  # existence checks in flight
+WORKERS = 4  # NARs streamed at once: two cores run nix-store, sha256 and zstd (bench/cache.py)
 
 
 class Sink(Protocol):
@@ -44,7 +52,10 @@ class Sink(Protocol):
     url: str
 
     def missing(self, paths: list[str]) -> set[str]: ...
-    def put_nar(self, path: str, file: Path, info: NarInfo) -> None: ...
+    def put_nar(self, path: str, chunks: Iterable[bytes], info: NarInfo) -> None:
+        """Store the compressed NAR (`chunks`, which raise at their end if the NAR is not
+        the one the lock names: nothing may then become visible) at info.url, unless
+        it is there already."""
     def put_narinfo(self, path: str, info: NarInfo) -> None: ...
     def put_manifest(self, env_id: str, data: bytes) -> None: ...
     def finish(self) -> None: ...
@@ -61,9 +72,9 @@ class StorageSink:
             have = pool.map(lambda p: self.storage.exists(narinfo.narinfo_key(p)), paths)
             return {p for p, there in zip(paths, have, strict=True) if not there}
 
-    def put_nar(self, path: str, file: Path, info: NarInfo) -> None:
+    def put_nar(self, path: str, chunks: Iterable[bytes], info: NarInfo) -> None:
         if not self.storage.exists(info.url):
-            self.storage.put_file(info.url, file)
+            self.storage.put_stream(info.url, chunks)
 
     def put_narinfo(self, path: str, info: NarInfo) -> None:
         rules.commit_narinfo(self.storage, narinfo.narinfo_key(path), info)
@@ -94,38 +105,40 @@ class PublishResult:
     seconds: float = 0.0
 
 
-def compress(path: str, expect: PathInfo, tmp: Path) -> tuple[Path, NarInfo]:
-    """NAR-dump a store path into a zstd file, hashing both streams on the way."""
-    import zstandard
+class _Compressed:
+    """A store path's NAR as zstd pieces, hashed on the way; raises at the end (before
+    the sink can commit) when the store's bytes are not what the lock says."""
 
-    out = tmp / f"{narinfo.base_name(path)}.nar.zst"
-    nar_h, file_h = hashlib.sha256(), hashlib.sha256()
-    size = file_size = 0
-    # Single-threaded per path: several paths upload at once, and zstd's own threads only
-    # oversubscribed two cores (bench/cache.py).
-    comp = zstandard.ZstdCompressor(level=3).compressobj()
-    with out.open("wb") as fh:
-        # The NAR of many small files comes in many small pieces: hash and compress them
-        # in batches, so the per-call cost is paid per batch (bench/cache.py).
-        for chunk in itertools.chain(nar.batched(nar.dump(Path(path))), [None]):  # None: flush
-            if chunk is None:
-                packed = comp.flush()
-            else:
-                nar_h.update(chunk)
-                size += len(chunk)
-                packed = comp.compress(chunk)
-            file_h.update(packed)
-            file_size += len(packed)
-            fh.write(packed)
-    nar_hash = "sha256:" + nar.nix32(nar_h.digest())
-    if (nar_hash, size) != (expect.nar_hash, expect.nar_size):
-        raise ZagiError(f"{path}: the store has {nar_hash} ({size} bytes) but the lock says "
-                        f"{expect.nar_hash}; refusing to publish it")
-    fhash = nar.nix32(file_h.digest())
-    info = NarInfo(store_path=path, url=narinfo.nar_key(fhash), nar_hash=nar_hash,
-                   nar_size=size, compression="zstd", file_hash=f"sha256:{fhash}",
-                   file_size=file_size)
-    return out, info
+    def __init__(self, path: str, expect: PathInfo) -> None:
+        self.path, self.expect, self.file_size = path, expect, 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        import zstandard
+
+        nar_h, size = hashlib.sha256(), 0
+        # One thread per stream: several stream at once, and zstd's own threads only
+        # oversubscribed two cores (bench/cache.py). The frame checksum lets any
+        # reader tell a truncated object before hashing the NAR.
+        comp = zstandard.ZstdCompressor(level=3, write_checksum=True).compressobj()
+        for chunk in nix.dump(self.path):
+            nar_h.update(chunk)
+            size += len(chunk)
+            if packed := comp.compress(chunk):
+                self.file_size += len(packed)
+                yield packed
+        nar_hash = "sha256:" + nar.nix32(nar_h.digest())
+        if (nar_hash, size) != (self.expect.nar_hash, self.expect.nar_size):
+            raise ZagiError(f"{self.path}: the store has {nar_hash} ({size} bytes) but the lock "
+                            f"says {self.expect.nar_hash}; refusing to publish it")
+        tail = comp.flush()
+        self.file_size += len(tail)
+        yield tail
+
+
+def nar_info(path: str, expect: PathInfo) -> NarInfo:
+    """The narinfo of a path about to be published, named by its NarHash."""
+    return NarInfo(store_path=path, url=narinfo.nar_key(expect.nar_hash.removeprefix("sha256:")),
+                   nar_hash=expect.nar_hash, nar_size=expect.nar_size, compression="zstd")
 
 
 def prepare(project: Project) -> tuple[Lock, str, str, dict[str, PathInfo]]:
@@ -135,7 +148,7 @@ def prepare(project: Project) -> tuple[Lock, str, str, dict[str, PathInfo]]:
     entry = lk.system(system)
     if not entry or not entry.closure:
         raise ZagiError(f"the lock has no {system} closure to publish", hint="run `zagi sync` first")
-    if not nix.is_valid(entry.out):
+    if not Path(entry.out).exists():  # the valid-path check proper is nix.meta's, later
         raise ZagiError(f"{entry.out} is not in the local store", hint="run `zagi sync` first")
     if entry.partial:  # locked elsewhere: the env's own output was built here, by sync
         have = {p.path: p for p in nix.closure(entry.out)}
@@ -144,6 +157,13 @@ def prepare(project: Project) -> tuple[Lock, str, str, dict[str, PathInfo]]:
                             hint="run `zagi sync` first")
         return lk, system, entry.out, have
     return lk, system, entry.out, {p.path: p for p in entry.closure}
+
+
+def _metas(paths: list[str]) -> dict[str, nix.Meta]:
+    try:
+        return nix.meta(paths)
+    except ZagiError as exc:  # a closure path that is not (or no longer) valid here
+        raise ZagiError(exc.message, hint="run `zagi sync` first") from None
 
 
 def manifest(lk: Lock, system: str, out: str, closure: dict[str, PathInfo],
@@ -170,35 +190,39 @@ def publish(project: Project, url: str | None, key_name: str | None,
     lk, system, out, closure = prepare(project)
     key = keys.load(key_name)
     res = PublishResult(sink.url, lk.env_id_for(system))
-    missing = sorted(sink.missing(sorted(closure)), key=lambda p: -closure[p].nar_size)
-    res.skipped = len(closure) - len(missing)
-    if not everything and isinstance(sink, StorageSink) and missing:
-        from zagi.cache import upstream
+    # Three independent questions at once (each a process or round trips, ~30 ms):
+    # what Nix says of the paths, where Nix fetches from, what the cache already has.
+    with ThreadPoolExecutor(2) as side:
+        metas_f = side.submit(_metas, sorted(closure))
+        store_f = side.submit(nix.store_info)
+        missing = sorted(sink.missing(sorted(closure)), key=lambda p: -closure[p].nar_size)
+        metas = metas_f.result()
+        res.skipped = len(closure) - len(missing)
+        if not everything and isinstance(sink, StorageSink) and missing:
+            from zagi.cache import upstream
 
-        res.upstream = sorted(upstream.have([p for p in missing if p != out],
-                                            nix.store_info()))
-        missing = [p for p in missing if p not in set(res.upstream)]
+            res.upstream = sorted(upstream.have([p for p in missing if p != out],
+                                                store_f.result()))
+            missing = [p for p in missing if p not in set(res.upstream)]
     if on_plan:
         on_plan(sum(closure[p].nar_size for p in missing))
-    refs = nix.references(missing)
     infos: dict[str, NarInfo] = {}
-    with tempfile.TemporaryDirectory(prefix="zagi-publish-") as tmpd, \
-            ThreadPoolExecutor(UPLOADERS) as pool:
 
-        def upload(p: str) -> None:
-            f, info = compress(p, closure[p], Path(tmpd))
-            sink.put_nar(p, f, info)
-            f.unlink()
-            infos[p] = info
-            res.bytes += info.file_size or 0
-            if on_upload:
-                on_upload(p, info.nar_size)
+    def upload(p: str) -> None:
+        info, stream = nar_info(p, closure[p]), _Compressed(p, closure[p])
+        sink.put_nar(p, stream, info)
+        infos[p] = info
+        res.bytes += stream.file_size  # 0 when the NAR was already there
+        if on_upload:
+            on_upload(p, info.nar_size)
 
+    with ThreadPoolExecutor(WORKERS) as pool:
         list(pool.map(upload, missing))
+    refs = {p: list(m.references) for p, m in metas.items()}
     for p in rules.reference_order(missing, refs):
         info = infos[p]
         info.references = [narinfo.base_name(r) for r in refs[p]]
-        if d := nix.deriver(p):
+        if d := metas[p].deriver:
             info.deriver = narinfo.base_name(d)
         info.sigs = [key.sign(info.fingerprint())]
         sink.put_narinfo(p, info)

@@ -7,11 +7,13 @@ is closed unless given, and a missing program becomes a ZagiError naming it.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
@@ -19,6 +21,7 @@ from typing import NoReturn
 from zagi.core.errors import ZagiError
 
 log = logging.getLogger("zagi.proc")
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)  # Linux
 
 
 @dataclass(frozen=True)
@@ -95,8 +98,10 @@ def stream(
     on_stderr: Callable[[str], None],
     *,
     timeout: float = 3600.0,
+    env: Mapping[str, str] | None = None,
 ) -> Result:
-    """Like `run`, but hands each stderr line to `on_stderr` as it arrives (for progress).
+    """Like `run`, but hands each stderr line to `on_stderr` as it arrives (for progress);
+    `env` entries are added to the current environment.
 
     stdout is small for the commands this serves (nix-store prints result paths), so
     it is read after stderr closes; stderr is also kept for error reports.
@@ -109,7 +114,7 @@ def stream(
     try:
         p = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, encoding="utf-8", errors="surrogateescape",
-                             bufsize=1)
+                             bufsize=1, env={**os.environ, **env} if env else None)
     except FileNotFoundError as exc:
         raise ZagiError(f"{argv[0]}: program not found", hint="run `zagi doctor`") from exc
     assert p.stdout is not None and p.stderr is not None
@@ -132,6 +137,42 @@ def stream(
     out = p.stdout.read()
     code = p.wait()
     return Result(tuple(argv), code, out, "".join(err_lines))
+
+
+def read(argv: Sequence[str], *, chunk: int = 1 << 20, timeout: float = 3600.0) -> Iterator[bytes]:
+    """argv's stdout as bytes, in pieces of up to `chunk`, as it comes (a NAR dump of a
+    GB never sits in memory). The process is killed if the reader stops early; a
+    nonzero exit raises ZagiError with stderr's tail once stdout has ended."""
+    import subprocess
+    import tempfile
+    import time
+
+    log.debug("read %s", argv[0])
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryFile() as err:  # a file, not a pipe: it can never fill and block
+        try:
+            p = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                 stderr=err, bufsize=0)
+        except FileNotFoundError as exc:
+            raise ZagiError(f"{argv[0]}: program not found", hint="run `zagi doctor`") from exc
+        assert p.stdout is not None
+        with contextlib.suppress(OSError):  # a bigger pipe: fewer, larger reads
+            fcntl.fcntl(p.stdout.fileno(), _F_SETPIPE_SZ, chunk)
+        try:
+            while piece := p.stdout.read(chunk):
+                yield piece
+                if time.monotonic() > deadline:
+                    raise ZagiError(f"{argv[0]} did not finish within {timeout:.0f}s")
+            code = p.wait()
+        finally:
+            if p.returncode is None:
+                p.kill()
+                p.wait()
+            p.stdout.close()
+        if code != 0:
+            err.seek(0)
+            tail = "\n".join(err.read().decode(errors="replace").strip().splitlines()[-10:])
+            raise ZagiError(f"{argv[0]} failed with exit code {code}", hint=tail or None)
 
 
 def call(argv: Sequence[str], env: Mapping[str, str], cwd: Path | None = None,

@@ -174,13 +174,13 @@ def _download(env_id: str, entry: SystemLock, caches: CacheConfig | None,
                       "uses, and they could not deliver them; building instead")
         else:
             try:
-                cache_mod.fetch(offer, caches, [entry.out], store, event)
+                cache_mod.fetch(offer, caches, store, event)
                 exact = not offer.upstream and not entry.partial and \
                     set(fetched) == set(closure)
                 return fetched, offer.source, exact
             except NixError as exc:
-                notes.add(f"fetching from {offer.source} failed ({exc.message}); "
-                          "building instead")
+                last = (exc.log_tail or "").strip().splitlines()[-1:] or [exc.message]
+                notes.add(f"fetching from {offer.source} failed ({last[0]}); building instead")
     if nix.substitute([entry.out], event):
         return fetched, None, False
     return None

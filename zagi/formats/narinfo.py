@@ -34,9 +34,9 @@ def narinfo_key(path: str) -> str:
     return f"{path_hash(path)}.narinfo"
 
 
-def nar_key(file_hash_nix32: str, compression: str = "zstd") -> str:
+def nar_key(hash_nix32: str, compression: str = "zstd") -> str:
     ext = {"zstd": ".zst", "xz": ".xz", "bzip2": ".bz2", "none": ""}.get(compression, "")
-    return f"nar/{file_hash_nix32}.nar{ext}"
+    return f"nar/{hash_nix32}.nar{ext}"
 
 
 def manifest_key(env_id: str) -> str:

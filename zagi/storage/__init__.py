@@ -15,7 +15,7 @@ at its edge, so nothing above sees a boto3 or httpx exception.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, urlparse
@@ -34,6 +34,10 @@ class Readable(Protocol):
     def get_etag(self, key: str) -> tuple[bytes, str] | None:
         """The object and the ETag a later put_if_match must name."""
 
+    def stream(self, key: str) -> Iterator[bytes] | None:
+        """The object's bytes in pieces of about a MiB, or None when it does not exist
+        (decided before the first piece): a large NAR never sits in memory whole."""
+
     def exists(self, key: str) -> bool: ...
 
     def list(self, prefix: str) -> Iterator[str]: ...
@@ -45,6 +49,11 @@ class Storage(Readable, Protocol):
 
     def put_file(self, key: str, path: Path) -> None:
         """put() from a file, streamed (large NARs never sit in memory whole)."""
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        """put() from pieces, written as they come. The object appears only once the
+        iterable is exhausted: if it raises, nothing is visible and the error propagates
+        (the writer checks a NAR's hash at its end, before it can be seen)."""
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         """Create the object only if it does not exist; False if it did."""

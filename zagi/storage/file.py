@@ -7,12 +7,14 @@ import fcntl
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from zagi.core.errors import BadInput, Unavailable
 
-__all__ = ["LocalDir"]
+__all__ = ["CHUNK", "LocalDir"]
+
+CHUNK = 1 << 20
 
 
 def _etag(data: bytes) -> str:
@@ -47,6 +49,20 @@ class LocalDir:
         data = self.get(key)
         return None if data is None else (data, _etag(data))
 
+    def stream(self, key: str) -> Iterator[bytes] | None:
+        try:
+            fh = self._path(key).open("rb")
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise self._failed(key, exc) from None
+
+        def pieces() -> Iterator[bytes]:
+            with fh:
+                while chunk := fh.read(CHUNK):
+                    yield chunk
+        return pieces()
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
@@ -56,18 +72,25 @@ class LocalDir:
         except OSError as exc:
             raise self._failed(str(target.relative_to(self.root.resolve())), exc) from None
 
-    def _write_temp(self, target: Path, data: bytes | None, src: Path | None) -> str:
+    def _write_temp(self, target: Path, data: bytes | None, src: Path | None,
+                    chunks: Iterable[bytes] = ()) -> str:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            if src is not None:
-                with src.open("rb") as s:
-                    while chunk := s.read(1 << 20):
-                        fh.write(chunk)
-            else:
-                fh.write(data or b"")
-            fh.flush()
-            os.fsync(fh.fileno())
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                if src is not None:
+                    with src.open("rb") as s:
+                        while chunk := s.read(CHUNK):
+                            fh.write(chunk)
+                else:
+                    fh.write(data or b"")
+                for chunk in chunks:
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+        except BaseException:
+            os.unlink(tmp)  # a failed or interrupted write leaves nothing behind
+            raise
         os.chmod(tmp, 0o644)
         return tmp
 
@@ -78,6 +101,14 @@ class LocalDir:
     def put_file(self, key: str, path: Path) -> None:
         target = self._path(key)
         os.replace(self._temp(target, None, path), target)
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        target = self._path(key)
+        try:
+            tmp = self._write_temp(target, None, None, chunks)
+        except OSError as exc:
+            raise self._failed(key, exc) from None
+        os.replace(tmp, target)
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         target = self._path(key)

@@ -12,7 +12,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urljoin, urlsplit
@@ -67,7 +67,9 @@ class Http:
     def _fail(self, why: str) -> Unavailable:
         return Unavailable(f"{self.url}: {why}", url=self.url)
 
-    def get(self, key: str) -> bytes | None:
+    def _open(self, key: str) -> tuple[httpx.Response, int, float] | None:
+        """The response to GET key, its body unread, with the size cap and the deadline
+        that bound reading it; None for a missing object."""
         import httpx
 
         limit = MAX_NAR_BYTES if key.startswith("nar/") else MAX_META_BYTES
@@ -75,37 +77,58 @@ class Http:
         deadline = time.monotonic() + budget
         url = f"{self.url}/{key}"
         timeout = httpx.Timeout(min(READ_TIMEOUT, budget), connect=min(10.0, budget))
+        client = self._http()
         try:
             for _ in range(MAX_REDIRECTS + 1):
-                with self._http().stream("GET", url, timeout=timeout) as r:
-                    if r.is_redirect:
-                        target = urljoin(url, r.headers.get("location", ""))
-                        if _origin(target) != _origin(self.url):
-                            raise self._fail(f"{key}: redirected to another host ({target}); "
-                                             "refusing to follow")
-                        url = target
-                        continue
-                    if r.status_code in (403, 404):  # Nix treats 403 as 404 too
-                        return None
-                    if r.status_code != 200:
-                        raise self._fail(f"{key}: HTTP {r.status_code}")
-                    return self._body(r, key, limit, deadline)
+                r = client.send(client.build_request("GET", url, timeout=timeout), stream=True)
+                if r.is_redirect:
+                    r.close()
+                    target = urljoin(url, r.headers.get("location", ""))
+                    if _origin(target) != _origin(self.url):
+                        raise self._fail(f"{key}: redirected to another host ({target}); "
+                                         "refusing to follow")
+                    url = target
+                    continue
+                if r.status_code in (403, 404):  # Nix treats 403 as 404 too
+                    r.close()
+                    return None
+                if r.status_code != 200:
+                    r.close()
+                    raise self._fail(f"{key}: HTTP {r.status_code}")
+                declared = r.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > limit:
+                    r.close()
+                    raise self._fail(f"{key}: {declared} bytes is more than the {limit} allowed")
+                return r, limit, deadline
         except httpx.HTTPError as exc:
             raise self._fail(f"{key}: {exc or type(exc).__name__}") from None
         raise self._fail(f"{key}: more than {MAX_REDIRECTS} redirects")
 
-    def _body(self, r: httpx.Response, key: str, limit: int, deadline: float) -> bytes:
-        declared = r.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            raise self._fail(f"{key}: {declared} bytes is more than the {limit} allowed")
-        buf = bytearray()
-        for chunk in r.iter_bytes():
-            buf += chunk
-            if len(buf) > limit:
-                raise self._fail(f"{key}: more than the {limit} bytes allowed")
-            if time.monotonic() > deadline:
-                raise self._fail(f"{key}: not received within {_deadline():.0f} s")
-        return bytes(buf)
+    def stream(self, key: str) -> Iterator[bytes] | None:
+        opened = self._open(key)
+        return None if opened is None else self._pieces(key, *opened)
+
+    def _pieces(self, key: str, r: httpx.Response, limit: int,
+                deadline: float) -> Iterator[bytes]:
+        import httpx
+
+        got = 0
+        try:
+            for chunk in r.iter_bytes():  # as it arrives: the deadline is checked per piece
+                got += len(chunk)
+                if got > limit:
+                    raise self._fail(f"{key}: more than the {limit} bytes allowed")
+                if time.monotonic() > deadline:
+                    raise self._fail(f"{key}: not received within {_deadline():.0f} s")
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise self._fail(f"{key}: {exc or type(exc).__name__}") from None
+        finally:
+            r.close()
+
+    def get(self, key: str) -> bytes | None:
+        pieces = self.stream(key)
+        return None if pieces is None else b"".join(pieces)
 
     def get_etag(self, key: str) -> tuple[bytes, str] | None:
         data = self.get(key)
@@ -122,6 +145,9 @@ class Http:
         self._ro()
 
     def put_file(self, key: str, path: Path) -> None:
+        self._ro()
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
         self._ro()
 
     def put_if_absent(self, key: str, data: bytes) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -39,6 +39,12 @@ class Memory:
         data = self.objects.get(key)
         return None if data is None else (data, self._etag(data))
 
+    def stream(self, key: str) -> Iterator[bytes] | None:
+        data = self.objects.get(key)
+        if data is None:
+            return None
+        return iter([data[i:i + (1 << 20)] for i in range(0, len(data), 1 << 20)] or [b""])
+
     def exists(self, key: str) -> bool:
         return key in self.objects
 
@@ -48,6 +54,10 @@ class Memory:
 
     def put_file(self, key: str, path: Path) -> None:
         self.put(key, path.read_bytes())
+
+    def put_stream(self, key: str, chunks: Iterable[bytes]) -> None:
+        data = b"".join(chunks)  # all of it first: a failing iterable leaves nothing
+        self.put(key, data)
 
     def put_if_absent(self, key: str, data: bytes) -> bool:
         with self._lock:
