@@ -57,17 +57,45 @@ with ThreadPoolExecutor(8) as pool:
 """
 
 
+_cpu = [0.0]  # CPU seconds of the commands run() waited for since the last timed()
+SERVERS: list[int] = []  # pids whose CPU counts too (moto, zagi cache serve)
+
+
 def run(argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> str:
-    r = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True)
-    if r.returncode != 0:
-        raise SystemExit(f"{' '.join(argv[:4])}... failed:\n{r.stderr[-2000:]}")
-    return r.stdout
+    p = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    out, err = p.communicate()
+    if p.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:4])}... failed:\n{err[-2000:]}")
+    return out
 
 
-def timed(fn: Callable[[], object]) -> float:
+def _tree_cpu() -> float:
+    """CPU seconds of every child (and its waited-for children) this process reaped."""
+    import resource
+
+    u = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return u.ru_utime + u.ru_stime
+
+
+def _server_cpu() -> float:
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in SERVERS:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+    return total
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, float, float]:
+    """(wall seconds, CPU seconds of the commands fn ran, CPU seconds of the servers)."""
+    c0, s0 = _tree_cpu(), _server_cpu()
     t0 = time.perf_counter()
     fn()
-    return time.perf_counter() - t0
+    return time.perf_counter() - t0, _tree_cpu() - c0, _server_cpu() - s0
 
 
 def peak_rss_mb(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> float:
@@ -161,10 +189,10 @@ class Ctx:
     endpoint: str
     zagi: str
     stores: Stores
-    r: dict[str, list[float]] = field(default_factory=dict)
+    r: dict[str, list[tuple[float, float, float]]] = field(default_factory=dict)
 
-    def add(self, name: str, secs: float) -> None:
-        self.r.setdefault(name, []).append(secs)
+    def add(self, name: str, got: tuple[float, float, float]) -> None:
+        self.r.setdefault(name, []).append(got)
 
     def fetch(self, url: str) -> Callable[[], object]:
         return lambda: run([sys.executable, str(HERE / "_fetch.py"), url, self.pub,
@@ -237,6 +265,7 @@ def main() -> int:
         shm = Path("/dev/shm")
         scratch = Path(tempfile.mkdtemp(dir=shm, prefix="zagi-bench-")) if shm.is_dir() else t
         c = Ctx(t, proj, env, paths, pub, f"http://127.0.0.1:{port}", zagi, Stores(scratch / "stores"))
+        SERVERS[:] = [moto.pid]
         try:
             import boto3
 
@@ -246,6 +275,7 @@ def main() -> int:
             for i in range(args.runs):
                 publish_round(c, i)
             srv, http = serve(env, t / "zagi-cache-0")
+            SERVERS[:] = [moto.pid, srv.pid]
             try:
                 for i in range(args.runs):
                     fetch_round(c, i, http)
@@ -261,14 +291,18 @@ def main() -> int:
     return 0
 
 
-def report(r: dict[str, list[float]], mb: float, n: int, runs: int,
+def report(r: dict[str, list[tuple[float, float, float]]], mb: float, n: int, runs: int,
            upstream: tuple[int, int, float], rss: tuple[float, float] | None,
            big_mb: int) -> None:
-    med = {k: statistics.median(v) for k, v in r.items()}
+    med = {k: statistics.median(w for w, _, _ in v) for k, v in r.items()}
+    cpu = {k: statistics.median(c for _, c, _ in v) for k, v in r.items()}
+    srv = {k: statistics.median(x for _, _, x in v) for k, v in r.items()}
     print(f"closure: {mb:.0f} MB of NARs in {n} store paths (70% in 4 large files); "
-          f"medians of {runs} runs")
+          f"medians of {runs} runs; CPU: the command's process tree, and the servers' "
+          f"(moto, zagi cache serve) on the same {os.cpu_count()} cores")
     for name, secs in med.items():
-        print(f"{name:<36} {secs:6.2f} s  {mb / secs:7.1f} MB/s")
+        print(f"{name:<36} {secs:6.2f} s  {mb / secs:7.1f} MB/s   cpu {cpu[name]:5.2f} s"
+              f" + server {srv[name]:5.2f} s")
     rows = [("zagi publish file:// vs nix copy --to", "zagi publish file://",
              "nix copy --to file:// (zstd)", 1.0),
             ("zagi publish s3 vs raw boto3 (same bytes)", "zagi publish s3 (moto)",
@@ -283,6 +317,11 @@ def report(r: dict[str, list[float]], mb: float, n: int, runs: int,
               f"throughput  (target >= 3x: {'met' if x >= 3 else 'MISSED'})")
     x = med["nix copy --from zagi's file://"] / med["zagi fetch from file://"]
     print(f"{'zagi fetch from file:// vs nix copy --from:':<46}{x:5.2f}x the throughput")
+    nix_busy = (cpu["nix substituter from http"] + srv["nix substituter from http"]) / \
+        med["nix substituter from http"]
+    print(f"nix's substituter keeps {nix_busy:.1f} of {os.cpu_count()} cores busy (with its "
+          f"server): at the same CPU per byte, {(os.cpu_count() or 1) / nix_busy:.1f}x its "
+          "throughput is the most any fetcher gets on this machine")
     print(f"upstream: {upstream[0]} of {upstream[1]} paths ({upstream[2]:.0f} MB) already in "
           "the caches Nix uses, not uploaded")
     if rss is not None:
