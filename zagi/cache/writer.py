@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -208,13 +209,16 @@ def publish(project: Project, url: str | None, key_name: str | None,
         on_plan(sum(closure[p].nar_size for p in missing))
     infos: dict[str, NarInfo] = {}
 
+    done = threading.Lock()  # workers finish at once; one update at a time
+
     def upload(p: str) -> None:
         info, stream = nar_info(p, closure[p]), _Compressed(p, closure[p])
         sink.put_nar(p, stream, info)
-        infos[p] = info
-        res.bytes += stream.file_size  # 0 when the NAR was already there
-        if on_upload:
-            on_upload(p, info.nar_size)
+        with done:
+            infos[p] = info
+            res.bytes += stream.file_size  # 0 when the NAR was already there
+            if on_upload:
+                on_upload(p, info.nar_size)
 
     with ThreadPoolExecutor(WORKERS) as pool:
         list(pool.map(upload, missing))

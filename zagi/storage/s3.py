@@ -192,8 +192,8 @@ class S3:
             self._call(self.client.complete_multipart_upload, Key=self._key(key),
                        UploadId=upload, MultipartUpload={"Parts": done})
         except BaseException:
-            for f in parts:
-                f.cancel()
+            for f in parts:  # let the parts in flight end (not cancel: each holds a slot)
+                f.exception()
             if upload is not None:
                 with contextlib.suppress(Exception):  # the first error is the one to report
                     self.client.abort_multipart_upload(Bucket=self.bucket, Key=self._key(key),
