@@ -395,3 +395,39 @@ def test_s3_streams_in_ranges_and_uploads_in_parts(tmp_path: Path, s3_server: st
 
     s3 = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
     assert s3.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
+
+
+def test_a_store_path_that_is_not_what_the_lock_says_is_never_published(tmp_path: Path) -> None:
+    """The NAR is hashed as it streams to the cache; when the store's bytes are not the
+    lock's (a tampered or rotted store, a doctored lock), the publish fails naming the
+    path and the cache holds neither its NAR nor its narinfo (nor a temp file)."""
+    require("nix-store")
+    src = tmp_path / "src" / f"zagi-tamper-{os.getpid()}"
+    src.mkdir(parents=True)
+    (src / "data").write_bytes(os.urandom(3 << 20))
+    path = subprocess.run(["nix-store", "--add", str(src)], capture_output=True, text=True,
+                          check=True).stdout.strip()
+    size = int(subprocess.run(["nix-store", "-q", "--size", path], capture_output=True,
+                              text=True, check=True).stdout)
+    from zagi.drivers import nix as nixd
+    from zagi.formats import lockfile
+
+    wrong = "sha256:" + nar.nix32(b"\0" * 32)
+    proj = tmp_path / "proj"
+    (proj / ".zagi").mkdir(parents=True)
+    (proj / ".zagi" / "env.toml").write_text("schema = 1\n")
+    lockfile.write(proj / ".zagi" / "env.lock", lockfile.parse(
+        {"lock_version": 1, "spec_hash": "sha256:x", "nixpkgs": {}, "packages": {}, "env": {},
+         "systems": {nixd.current_system(): {"out": path, "closure": [
+             {"path": path, "narHash": wrong, "narSize": size}]}}}, "test"))
+    home = tmp_path / "home"
+    env = {**os.environ, "ZAGI_HOME": str(home)}
+    subprocess.run([zagi_exe(), "keys", "generate", "t-1"], env=env, check=True,
+                   capture_output=True)
+    cache = tmp_path / "cache"
+    ran = subprocess.run([zagi_exe(), "publish", "--to", f"file://{cache}"], cwd=proj, env=env,
+                         capture_output=True, text=True)
+    subprocess.run(["nix-store", "--delete", path], capture_output=True)
+    assert ran.returncode == 1 and "refusing to publish" in ran.stderr and path in ran.stderr
+    left = [p.relative_to(cache) for p in cache.rglob("*") if p.is_file()] if cache.exists() else []
+    assert not [p for p in left if p.suffix in (".narinfo", ".zst") or p.name.startswith(".tmp")], left
