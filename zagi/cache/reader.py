@@ -87,7 +87,6 @@ class Offer:
     """A cache that has the env and whose narinfos all verify."""
 
     url: str  # the cache as configured
-    source: str  # the same (kept for the callers' messages)
     signers: frozenset[str] = frozenset()  # names of the trusted keys that signed it
     upstream: tuple[str, ...] = ()  # closure paths it leaves to the caches Nix uses
     paths: tuple[str, ...] = ()  # the closure paths it holds (all but `upstream`)
@@ -115,7 +114,7 @@ def find(env_id: str, closure: tuple[PathInfo, ...], cfg: CacheConfig,
                                                             if len(problems) > 1 else ""))
                 continue
             paths = [p.path for p in here] + ([unpinned] if unpinned else [])
-            return Offer(url, url, signers, tuple(sorted(upstream)), tuple(paths), infos)
+            return Offer(url, signers, tuple(sorted(upstream)), tuple(paths), infos)
         except ZagiError as exc:
             say.append(f"cache {url}: {exc}")
     return None
@@ -204,7 +203,7 @@ def blocked(offer: Offer, cfg: CacheConfig, store: nix.StoreInfo) -> str | None:
     if store.trusted or any(store.trusts_key(name) for name in offer.signers):
         return None
     keys = [k for k in cfg.public_keys if k.split(":", 1)[0] in offer.signers]
-    return (f"cache {offer.source} has this env, signed by {', '.join(sorted(offer.signers))}, "
+    return (f"cache {offer.url} has this env, signed by {', '.join(sorted(offer.signers))}, "
             f"but the Nix daemon does not trust that key and you are not a trusted user "
             f"({store.why}), so Nix would refuse its paths; building instead. To use it: "
             + trust_lines(keys))

@@ -170,17 +170,17 @@ def _download(env_id: str, entry: SystemLock, caches: CacheConfig | None,
         if why is not None:
             notes.add(why)
         elif offer.upstream and not nix.substitute(list(offer.upstream), event):
-            notes.add(f"{offer.source} leaves {len(offer.upstream)} path(s) to the caches Nix "
+            notes.add(f"{offer.url} leaves {len(offer.upstream)} path(s) to the caches Nix "
                       "uses, and they could not deliver them; building instead")
         else:
             try:
                 cache_mod.fetch(offer, caches, store, event)
                 exact = not offer.upstream and not entry.partial and \
                     set(fetched) == set(closure)
-                return fetched, offer.source, exact
+                return fetched, offer.url, exact
             except NixError as exc:
                 last = (exc.log_tail or "").strip().splitlines()[-1:] or [exc.message]
-                notes.add(f"fetching from {offer.source} failed ({last[0]}); building instead")
+                notes.add(f"fetching from {offer.url} failed ({last[0]}); building instead")
     if nix.substitute([entry.out], event):
         return fetched, None, False
     return None

@@ -20,6 +20,7 @@ from zagi.env import sync as realize
 from zagi.project import Project
 
 DEBOUNCE_MS = 300
+FIRST_SYNC_MS = 100  # also how often an idle watch wakes (in Rust; nothing to do)
 # Root files whose change means detection would answer differently (for --infer).
 INFER_FILES = frozenset({
     ".nvmrc", ".node-version", ".python-version", ".tool-versions", "mise.toml", ".mise.toml",
@@ -53,11 +54,18 @@ def watch(project: Project, infer: bool, say: Callable[[str], None],
 
 def _loop(project: Project, infer: bool, say: Callable[[str], None],
           stop: threading.Event | None, fs_watch: Callable[..., Any]) -> None:
-    _sync(project, say)
     # The root and .zagi/ only, not recursively: a big repo's node_modules would cost
-    # thousands of inotify watches for files that never matter here.
+    # thousands of inotify watches for files that never matter here. The first sync runs
+    # at the first (empty) yield, when the watches are already in place: run before
+    # them, an edit landing between its end and their start was lost (a CI run caught it).
+    first = True
     for changes in fs_watch(project.root, project.zagi_dir, debounce=DEBOUNCE_MS,
-                            stop_event=stop, recursive=False, raise_interrupt=False):
+                            stop_event=stop, recursive=False, raise_interrupt=False,
+                            yield_on_timeout=True, rust_timeout=FIRST_SYNC_MS):
+        if first:
+            first = False
+            _sync(project, say)
+            continue
         paths = {Path(p) for _, p in changes}
         env_changed, inputs = _relevant(project, paths, infer)
         if inputs:
