@@ -54,11 +54,11 @@ COMMANDS: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "up": ("up", "up", None), "down": ("down", "down", None), "push": ("push", "push", None),
     "task": ("task", "task", PASSTHROUGH), "tasks": ("tasks", "tasks", None),
 }
-GROUPS = ("catalog", "secrets", "keys", "cache", "op", "services", "server")
+GROUPS = ("catalog", "secrets", "keys", "cache", "op", "services", "server", "mirror")
 ORDER = ("init", "add", "remove", "lock", "update", "sync", "envs", "gc", "catalog", "hook",
          "allow", "deny", "env", "run", "shell", "watch", "secrets", "keys", "publish", "clone",
-         "push", "server", "cache", "log", "diff", "checkout", "revert", "undo", "op", "commit", "up", "down",
-         "services", "task", "tasks", "agent", "doctor")
+         "push", "server", "mirror", "cache", "log", "diff", "checkout", "revert", "undo", "op",
+         "commit", "up", "down", "services", "task", "tasks", "agent", "doctor")
 # Commands that may change a project's .zagi/: each run is an operation in its log
 # (zagi/history/ops.py) when it did change something.
 RECORDED = frozenset({"init", "add", "remove", "update", "lock", "sync", "checkout", "revert",

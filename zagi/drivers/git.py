@@ -43,6 +43,7 @@ __all__ = [
     "revert",
     "revert_continue",
     "run",
+    "shallow_clone",
     "staged_files",
     "take_ours",
     "tracked_files",
@@ -102,6 +103,23 @@ def clone(url: str, dest: Path, depth: int | None = None) -> None:
     res = run(args, timeout=CLONE_TIMEOUT, check=False)
     if not res.ok:
         raise GitError(f"git clone failed: {_last_line(res.stderr)}")
+
+
+def shallow_clone(url: str, dest: Path, rev: str | None, timeout: float = CLONE_TIMEOUT) -> str:
+    """The one commit `rev` names (a branch, tag or full commit; None: the default
+    branch) into an empty `dest`, history depth 1; its commit id. For the mirror, which
+    reads strangers' repositories: no submodules, no hooks (a fresh clone has none), no
+    checkout filters beyond git's own."""
+    if rev is not None and rev.startswith("-"):
+        raise BadInput(f"{rev!r}: expected a revision, not an option")
+    dest.mkdir(parents=True, exist_ok=True)
+    run(["init", "--quiet"], dest)
+    res = run(["fetch", "--quiet", "--depth", "1", "--no-tags", "--", url, rev or "HEAD"], dest,
+              timeout=timeout, check=False)
+    if not res.ok:
+        raise GitError(f"git fetch {url} {rev or 'HEAD'} failed: {_last_line(res.stderr)}")
+    run(["checkout", "--quiet", "--detach", "FETCH_HEAD"], dest)
+    return run(["rev-parse", "HEAD"], dest).stdout.strip()
 
 
 def is_work_tree(repo: Path) -> bool:

@@ -1,0 +1,91 @@
+"""The mirror bot on real git repositories, real Nix (the stand-in set) and a directory
+cache: enqueue, work, status, index entries; a hostile repository's code never runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import Ran
+from tests.integration.conftest import drop_roots
+
+
+def _repo(path: Path, files: dict[str, str]) -> str:
+    path.mkdir(parents=True)
+    for name, text in files.items():
+        (path / name).parent.mkdir(parents=True, exist_ok=True)
+        (path / name).write_text(text)
+    g = ["git", "-c", "user.name=t", "-c", "user.email=t@e", "-C", str(path)]
+    subprocess.run([*g[:5], "init", "-q", "-b", "main", str(path)], check=True)
+    subprocess.run([*g, "add", "-A"], check=True)
+    subprocess.run([*g, "commit", "-qm", "init"], check=True)
+    return subprocess.run([*g, "rev-parse", "HEAD"], check=True, capture_output=True,
+                          text=True).stdout.strip()
+
+
+def test_mirror_publishes_a_node_repo_and_never_runs_a_hostile_one(
+        tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> None:
+    marker = tmp_path / "PWNED"
+    node = tmp_path / "src" / "acme" / "web"
+    commit = _repo(node, {".nvmrc": "20\n", "package.json": '{"name": "web"}\n'})
+    hostile = tmp_path / "src" / "evil" / "app"
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    _repo(hostile, {
+        ".nvmrc": "20\n",
+        "package.json": json.dumps({"name": "x", "scripts": {
+            "preinstall": f"touch {marker}", "postinstall": f"touch {marker}",
+            "prepare": f"touch {marker}"}}),
+        "Makefile": f".PHONY: all\nall:\n\ttouch {marker}\n",
+        "setup.py": f"open('{marker}', 'w')\n",
+        ".envrc": f"touch {marker}\n",
+    })
+    # Its own .zagi/ is a symlink out of the repository: the mirror must not write there.
+    (hostile / ".zagi").symlink_to(outside)
+    subprocess.run(["git", "-C", str(hostile), "-c", "user.name=t", "-c", "user.email=t@e",
+                    "add", "-A"], check=True)
+    subprocess.run(["git", "-C", str(hostile), "-c", "user.name=t", "-c", "user.email=t@e",
+                    "commit", "-qm", "own zagi"], check=True)
+    z("keys", "generate", "mirror-1", cwd=tmp_path)
+    cache = tmp_path / "cache"
+    queue = tmp_path / "queue"
+    try:
+        added = z("mirror", "add", f"file://{node}", f"file://{hostile}", "--queue", str(queue),
+                  cwd=tmp_path)
+        assert "queued 2 job(s)" in added.out
+        again = z("mirror", "add", f"file://{node}", "--queue", str(queue), cwd=tmp_path)
+        assert "queued 0 job(s), 1 already known" in again.out
+        z("mirror", "work", "--once", "--to", f"file://{cache}", "--queue", str(queue),
+          cwd=tmp_path)
+        status = json.loads(z("mirror", "status", "--json", "--queue", str(queue),
+                              cwd=tmp_path).out)
+        by_url = {j["url"]: j for j in status["jobs"]}
+        web = by_url[f"file://{node}"]
+        assert web["state"] == "published" and web["commit"] == commit and web["env_id"]
+        assert {"clone", "detect", "lock", "build", "check", "publish"} <= set(web["timings"])
+        entry = json.loads((cache / "mirrors" / "file" / "acme" / "web" /
+                            f"{commit}.json").read_text())
+        assert entry["status"] == "published" and 'node = "20"' in entry["env_toml"]
+        assert [c["tool"] for c in entry["tool_checks"] if c["ok"]] == ["node"]
+        assert entry["tool_checks"][0]["output"].startswith("v20.")
+        latest = json.loads((cache / "mirrors" / "file" / "acme" / "web" /
+                             "latest.json").read_text())
+        assert latest["commit"] == commit
+        assert (cache / "nix-cache-info").exists()
+        # The hostile repository: none of its scripts ran, nothing was written through its
+        # symlinked .zagi, and its outcome is recorded either way.
+        assert not marker.exists()
+        assert list(outside.iterdir()) == []
+        assert by_url[f"file://{hostile}"]["state"] in ("published", "failed")
+        # Idempotent: a second pass over the same commit finds it published and skips it.
+        z("mirror", "retry", "--queue", str(queue), f"file://{node}", cwd=tmp_path)
+        second = json.loads(z("mirror", "work", "--once", "--json", "--to", f"file://{cache}",
+                              "--queue", str(queue), cwd=tmp_path).out)
+        assert [(j["status"], j["skipped"]) for j in second["jobs"]] == [("published", True)]
+        unknown = z("mirror", "retry", "--queue", str(queue), "file:///nope", cwd=tmp_path,
+                    check=False)
+        assert unknown.code == 2 and "no finished job" in unknown.err
+    finally:
+        drop_roots(Path(zenv["ZAGI_HOME"]))
