@@ -23,31 +23,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
+from zagi.cache.mirrors import entry_key, index_prefix
 from zagi.core.errors import ZagiError
 from zagi.storage import Storage, open_url
 
-__all__ = ["CHECK_TIMEOUT", "entry_key", "index_prefix", "process"]
+__all__ = ["CHECK_TIMEOUT", "process"]
 
 CHECK_TIMEOUT = 20.0
 # How each tool says its version, where `BIN --version` is not it.
 _VERSION_ARGS: dict[str, list[str]] = {"go": ["go", "version"], "python": ["python3", "--version"],
                                        "java": ["java", "-version"]}
-
-
-def index_prefix(url: str) -> str:
-    """mirrors/<host>/<owner>/<repo> for a repository URL (a local path: host `file`)."""
-    u = urlparse(url if "://" in url else f"file://{url}")
-    parts = [p for p in u.path.split("/") if p]
-    if len(parts) < 2:
-        parts = ["_", *parts] if parts else ["_", "_"]
-    repo = parts[-1].removesuffix(".git")
-    return "/".join(["mirrors", u.hostname or "file", parts[-2], repo])
-
-
-def entry_key(url: str, commit: str) -> str:
-    return f"{index_prefix(url)}/{commit}.json"
 
 
 def _timed(timings: dict[str, float], step: str, fn: Callable[[], Any]) -> Any:

@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import Ran
+from tests.conftest import Ran, run_zagi
 from tests.integration.conftest import drop_roots
 
 
@@ -48,7 +48,7 @@ def test_mirror_publishes_a_node_repo_and_never_runs_a_hostile_one(
                     "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(hostile), "-c", "user.name=t", "-c", "user.email=t@e",
                     "commit", "-qm", "own zagi"], check=True)
-    z("keys", "generate", "mirror-1", cwd=tmp_path)
+    mirror_key = z("keys", "generate", "mirror-1", cwd=tmp_path).out.strip()
     cache = tmp_path / "cache"
     queue = tmp_path / "queue"
     try:
@@ -87,5 +87,31 @@ def test_mirror_publishes_a_node_repo_and_never_runs_a_hostile_one(
         unknown = z("mirror", "retry", "--queue", str(queue), "file:///nope", cwd=tmp_path,
                     check=False)
         assert unknown.code == 2 and "no finished job" in unknown.err
+        # The viral loop: someone else clones the repository, which has no .zagi/, and
+        # gets the mirror's env from the mirror's cache (whose key they trust).
+        user = {**zenv, "ZAGI_HOME": str(tmp_path / "user-home")}
+        got = run_zagi("clone", f"file://{node}", str(tmp_path / "mine"), "--cache",
+                       f"file://{cache}", "--trust", mirror_key, cwd=tmp_path, env=user,
+                       timeout=300)
+        assert got.code == 0, got.err
+        assert "using the mirror's env" in got.out and "Resolving env... cached from mirror" \
+            in got.out, got.out
+        mine = tmp_path / "mine"
+        said = json.loads((mine / ".zagi" / "from-mirror.json").read_text())
+        assert said == {"cache": f"file://{cache}", "commit": commit, "exact": True}
+        assert (mine / ".zagi" / "env").resolve().joinpath("bin", "node").exists()
+        clean = subprocess.run(["git", "-C", str(mine), "status", "--porcelain"],
+                               capture_output=True, text=True, check=True)
+        assert clean.stdout == ""  # the mirror's files are not the repository's
+        # A commit the mirror has not seen: its newest mirrored env, said so.
+        (node / "README").write_text("new\n")
+        subprocess.run(["git", "-C", str(node), "add", "README"], check=True)
+        subprocess.run(["git", "-C", str(node), "-c", "user.name=t", "-c", "user.email=t@e",
+                        "commit", "-qm", "readme"], check=True)
+        newer = run_zagi("clone", f"file://{node}", str(tmp_path / "mine2"), "--cache",
+                         f"file://{cache}", "--trust", mirror_key, cwd=tmp_path, env=user,
+                         timeout=300)
+        assert newer.code == 0 and f"its newest mirrored commit, {commit[:12]}" in newer.out
+        drop_roots(tmp_path / "user-home")
     finally:
         drop_roots(Path(zenv["ZAGI_HOME"]))

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mirror import queue as q
-from mirror.worker import entry_key, index_prefix
+from zagi.cache.mirrors import entry_key, index_prefix
 from zagi.core.errors import BadInput
 
 

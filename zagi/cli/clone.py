@@ -45,8 +45,14 @@ def clone(
         return
     if json:  # one JSON object: the sync report plus how long git clone took
         print_notes(res.sync, bar.said)
-        emit_json({**res.sync.to_json(), "dir": str(res.dir), "clone_ms": round(res.clone_ms, 1)})
+        emit_json({**res.sync.to_json(), "dir": str(res.dir), "clone_ms": round(res.clone_ms, 1),
+                   "mirror": res.mirror})
         return
-    print_sync(res.sync, bar.said)
+    if res.mirror is not None:
+        which = "" if res.mirror["exact"] else f" (its newest mirrored commit, " \
+            f"{res.mirror['commit'][:12]}, not this one)"
+        con.print(f"No .zagi/ here: using the mirror's env from {res.mirror['cache']}{which}; "
+                  "it is not committed (.zagi/from-mirror.json)", markup=False, highlight=False)
+    print_sync(res.sync, bar.said, from_mirror=res.mirror is not None)
     con.print(f"Next: cd {res.dir} && zagi allow   (or: zagi run -C {res.dir} -- <command>)",
               markup=False, highlight=False)

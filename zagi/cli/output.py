@@ -50,7 +50,7 @@ def print_notes(res: SyncResult, said: list[str] | None = None) -> None:
             console(stderr=True).print(f"note: {note}", markup=False, highlight=False)
 
 
-def print_sync(res: SyncResult, said: list[str] | None = None) -> None:
+def print_sync(res: SyncResult, said: list[str] | None = None, from_mirror: bool = False) -> None:
     """A sync's outcome for people (`zagi sync`, `zagi clone`)."""
     print_notes(res, said)
     con = console()
@@ -58,7 +58,8 @@ def print_sync(res: SyncResult, said: list[str] | None = None) -> None:
         con.print("env.toml changed: relocked", markup=False)
     if res.cached or not res.built:  # "cached" = nothing had to be built
         where = f" from {res.source}" if res.source else ""
-        con.print(f"Resolving env... cached ({res.ms:.0f} ms){where}", markup=False,
+        how = "cached from mirror" if from_mirror else "cached"
+        con.print(f"Resolving env... {how} ({res.ms:.0f} ms){where}", markup=False,
                   highlight=False)
     else:
         con.print(f"Resolving env... built ({res.ms / 1000:.1f} s: {len(res.built)} "

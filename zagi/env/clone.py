@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from zagi.cache import reader
 from zagi.core.errors import BadInput
@@ -23,6 +24,7 @@ class CloneResult:
     dir: Path
     clone_ms: float
     sync: SyncResult | None  # None: the repository has no .zagi/ (and --init was not given)
+    mirror: dict[str, Any] | None = None  # {"cache", "commit", "exact"}: .zagi/ from a mirror
 
 
 def target_dir(url: str, dest: str | None) -> Path:
@@ -57,6 +59,10 @@ def clone(url: str, dest: str | None, depth: int | None, *, caches: list[str], t
     clone_ms = (time.perf_counter() - t0) * 1000
     on_cloned(clone_ms)
     proj = project_in(dest_dir)
+    mirrored = None
+    if proj is None and not infer:
+        mirrored = _from_mirror(url, dest_dir, caches, trust)
+        proj = project_in(dest_dir)
     if proj is None and infer:
         from zagi.project import init
 
@@ -69,4 +75,32 @@ def clone(url: str, dest: str | None, depth: int | None, *, caches: list[str], t
                     caches=reader.configured(proj, caches, trust), allow_sources=allow_sources,
                     allow_unsandboxed=allow_unsandboxed)
     res.ms = (time.perf_counter() - t1) * 1000
-    return CloneResult(dest_dir, clone_ms, res)
+    return CloneResult(dest_dir, clone_ms, res, mirrored)
+
+
+def _from_mirror(url: str, dest: Path, caches: list[str], trust: list[str]) -> dict[str, Any] | None:
+    """Write a mirror's .zagi/ into a clone that has none (kept out of git through
+    .git/info/exclude, and marked in .zagi/from-mirror.json); what it says, or None."""
+    import json
+
+    from zagi.cache import mirrors as lookup
+    from zagi.core.fsutil import atomic_write
+
+    head = git.resolve(dest, "HEAD")
+    if head is None:
+        return None
+    cfg = reader.configured(Project(dest.resolve()), caches, trust)
+    found = lookup.find(url, head, cfg.urls)
+    if found is None:
+        return None
+    zdir = dest / ".zagi"
+    zdir.mkdir()
+    atomic_write(zdir / "env.toml", found.env_toml)
+    atomic_write(zdir / "env.lock", found.env_lock)
+    said = {"cache": found.cache, "commit": found.commit, "exact": found.exact}
+    atomic_write(zdir / "from-mirror.json", json.dumps(said, indent=2) + "\n")
+    exclude = dest / ".git" / "info" / "exclude"
+    if exclude.parent.is_dir():
+        with exclude.open("a") as fh:
+            fh.write("\n/.zagi/\n")  # the mirror's files are not the repository's
+    return said
