@@ -46,3 +46,27 @@ def test_index_keys_name_host_owner_and_repo() -> None:
     assert index_prefix("https://github.com/Acme/web.git") == "mirrors/github.com/Acme/web"
     assert index_prefix("file:///src/acme/web") == "mirrors/file/acme/web"
     assert entry_key("https://gitlab.com/a/b", "c" * 40).endswith("/a/b/" + "c" * 40 + ".json")
+
+
+def test_known_reads_an_index_and_ignores_what_is_not_an_entry(tmp_path: Path) -> None:
+    import json
+
+    from zagi.cache import mirrors
+    from zagi.storage import open_url
+
+    url, cache = "https://github.com/acme/web", f"file://{tmp_path / 'c'}"
+    st = open_url(cache)
+    ok = {"commit": "a" * 40, "status": "published", "env_toml": "", "env_lock": "",
+          "env_id": "e1"}
+    st.put(mirrors.entry_key(url, "a" * 40), json.dumps(ok).encode())
+    st.put(mirrors.entry_key(url, "b" * 40), json.dumps(
+        {"commit": "b" * 40, "status": "failed", "error": "tool check failed: node"}).encode())
+    st.put(f"{mirrors.index_prefix(url)}/latest.json", json.dumps(ok).encode())
+    st.put(f"{mirrors.index_prefix(url)}/garbage.json", b"{not json")
+    got = mirrors.known(url, cache)
+    assert got["latest"] == "a" * 40
+    assert sorted((c["commit"][0], c["status"]) for c in got["commits"]) == \
+        [("a", "published"), ("b", "failed")]
+    found = mirrors.find(url, "b" * 40, [cache])  # b failed: the latest published instead
+    assert found is not None and found.commit == "a" * 40 and not found.exact
+    assert mirrors.find("https://github.com/other/x", "a" * 40, [cache]) is None

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from zagi.core.errors import ZagiError
 from zagi.storage import open_url
 
-__all__ = ["MAX_ENTRY", "Mirrored", "entry_key", "find", "index_prefix"]
+__all__ = ["MAX_ENTRY", "Mirrored", "entry_key", "find", "index_prefix", "known"]
 
 MAX_ENTRY = 16 << 20
 
@@ -72,3 +72,27 @@ def find(url: str, head: str, caches: list[str]) -> Mirrored | None:
         except ZagiError:
             continue  # an unreachable cache has nothing to say
     return newest
+
+
+def known(url: str, cache: str) -> dict[str, Any]:
+    """What one cache's mirror index says of a repository: the latest published commit and
+    every commit it has an entry for (published or failed, with the error)."""
+    store = open_url(cache)
+    prefix = index_prefix(url)
+    commits: list[dict[str, Any]] = []
+    for key in store.list(prefix + "/"):
+        name = key.rsplit("/", 1)[-1]
+        if name == "latest.json" or not name.endswith(".json"):
+            continue
+        raw = store.get(key)
+        try:
+            data = json.loads(raw) if raw is not None and len(raw) <= MAX_ENTRY else None
+        except (ValueError, RecursionError):
+            data = None
+        if isinstance(data, dict):
+            commits.append({"commit": data.get("commit"), "status": data.get("status"),
+                            "env_id": data.get("env_id"), "error": data.get("error"),
+                            "timings": data.get("timings")})
+    latest = _entry(store.get(f"{prefix}/latest.json"))
+    return {"url": url, "cache": cache, "index": prefix,
+            "latest": latest["commit"] if latest else None, "commits": commits}

@@ -149,3 +149,27 @@ def retry(
         emit_json({"queued": len(again)})
         return
     typer.echo(f"queued {len(again)} job(s) again")
+
+
+@app.command()
+def show(
+    url: Annotated[str, typer.Argument(help="The repository URL, as it was mirrored.")],
+    to: Annotated[str | None, typer.Option("--to", help="The mirror's cache (default: the "
+                                                        "local cache).")] = None,
+    json: Json = False,
+    verbose: Verbose = False,
+) -> None:
+    """What the mirror's index says of a repository: its latest published commit and each
+    commit mirrored, published or failed (with the error)."""
+    from zagi.cache import mirrors
+    from zagi.cli.output import emit_json
+    from zagi.core import layout
+
+    data = mirrors.known(url, to or layout.local_cache_url())
+    if json:
+        emit_json(data)
+        return
+    typer.echo(f"{url} in {data['cache']} ({data['index']}): latest "
+               f"{data['latest'] or 'none published'}")
+    for c in data["commits"]:
+        typer.echo(f"  {c['commit']}  {c['status']}" + (f"  {c['error']}" if c["error"] else ""))
