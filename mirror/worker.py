@@ -99,9 +99,46 @@ def _write_entry(index: Storage, url: str, entry: dict[str, Any]) -> None:
             return
 
 
+AUTHOR = "zagi mirror <mirror@zagi.invalid>"
+
+
+def _offer(root: Path, url: str, commit: str, remote: str, findings: dict[str, Any]) -> dict[str, Any]:
+    """The change, offered: a branch with the env files and a short README, pushed to the
+    fork remote; the pull request's title and body (stored in the index entry)."""
+    from zagi.drivers import git
+
+    tools = ", ".join(f"{n} {t.get('version') or ''}".strip()
+                      for n, t in sorted(findings.get("tools", {}).items()))
+    def cite(e: dict[str, Any]) -> str:
+        where = f"{e.get('file')}:{e['line']}" if e.get("line") else str(e.get("file"))
+        return f"{where} ({e.get('rule')})"
+
+    why = "\n".join(f"- {n} {t.get('version') or ''}: "
+                     + "; ".join(cite(e) for e in t.get("evidence", [])[:2])
+                     for n, t in sorted(findings.get("tools", {}).items()))
+    readme = (f"# Runnable with zagi\n\n```sh\nzagi clone {url}\n```\n\ngives the tools this "
+              f"repository needs ({tools or 'none found'}), pinned in env.lock, from a binary "
+              "cache: nothing to install by hand.\n")
+    (root / ".zagi" / "README.md").write_text(readme)
+    branch = f"zagi/env-{commit[:12]}"
+    files = [f".zagi/{n}" for n in ("env.toml", "env.lock", "README.md", ".gitignore")
+             if (root / ".zagi" / n).is_file()]
+    git.commit_files(root, files, "Add a zagi environment (.zagi/env.toml, env.lock)", AUTHOR,
+                     branch)
+    git.push(root, remote, [f"HEAD:refs/heads/{branch}"])
+    body = (f"I made your repo runnable: `zagi clone {url}` gets a ready environment "
+            f"({tools or 'no tools found'}) from a binary cache.\n\nWhat was detected, and "
+            f"why:\n{why or '- nothing'}\n\nNothing of the repository's code was run to "
+            "find this: zagi reads files only.\n")
+    return {"remote": remote, "branch": branch, "title": "Make this repository runnable with "
+            "zagi", "body": body}
+
+
 def process(url: str, rev: str | None, cache_url: str, key: str | None,
-            extend: Callable[[], None] = lambda: None) -> dict[str, Any]:
-    """Mirror one repository at one revision; the index entry (also written to the cache)."""
+            extend: Callable[[], None] = lambda: None,
+            pr_remote: str | None = None) -> dict[str, Any]:
+    """Mirror one repository at one revision; the index entry (also written to the cache).
+    With `pr_remote`, the change is also offered as a branch there (`pr` in the entry)."""
     from zagi.drivers import git, nix
     from zagi.project import Project
 
@@ -137,6 +174,12 @@ def process(url: str, rev: str | None, cache_url: str, key: str | None,
         entry["env_toml"] = (root / ".zagi" / "env.toml").read_text()
         entry["env_lock"] = (root / ".zagi" / "env.lock").read_text()
         entry["status"] = "published"
+        if pr_remote:
+            try:
+                entry["pr"] = _timed(timings, "offer",
+                                     lambda: _offer(root, url, commit, pr_remote, findings))
+            except ZagiError as exc:  # the env is published all the same; the offer failed
+                entry["pr"] = {"remote": pr_remote, "error": exc.message}
     except ZagiError as exc:
         entry["error"] = exc.message + (f" ({exc.hint})" if exc.hint else "")
     finally:

@@ -57,8 +57,10 @@ def test_mirror_publishes_a_node_repo_and_never_runs_a_hostile_one(
         assert "queued 2 job(s)" in added.out
         again = z("mirror", "add", f"file://{node}", "--queue", str(queue), cwd=tmp_path)
         assert "queued 0 job(s), 1 already known" in again.out
+        fork = tmp_path / "fork.git"  # a fork has the upstream's history (the clone is shallow)
+        subprocess.run(["git", "clone", "-q", "--bare", str(node), str(fork)], check=True)
         z("mirror", "work", "--once", "--to", f"file://{cache}", "--queue", str(queue),
-          cwd=tmp_path)
+          "--pr-remote", str(fork), cwd=tmp_path)
         status = json.loads(z("mirror", "status", "--json", "--queue", str(queue),
                               cwd=tmp_path).out)
         by_url = {j["url"]: j for j in status["jobs"]}
@@ -70,6 +72,16 @@ def test_mirror_publishes_a_node_repo_and_never_runs_a_hostile_one(
         assert entry["status"] == "published" and 'node = "20"' in entry["env_toml"]
         assert [c["tool"] for c in entry["tool_checks"] if c["ok"]] == ["node"]
         assert entry["tool_checks"][0]["output"].startswith("v20.")
+        # The offer: a branch on the fork with the env files, and the pull-request text.
+        pr = entry["pr"]
+        assert pr["branch"] == f"zagi/env-{commit[:12]}" and "I made your repo runnable" in \
+            pr["body"] and ".nvmrc:1" in pr["body"]
+        offered = subprocess.run(["git", "-C", str(fork), "show", f"{pr['branch']}:.zagi/env.toml"],
+                                 capture_output=True, text=True, check=True).stdout
+        assert offered == entry["env_toml"]
+        parent = subprocess.run(["git", "-C", str(fork), "rev-parse", f"{pr['branch']}~1"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        assert parent == commit  # one commit on top of the mirrored one
         latest = json.loads((cache / "mirrors" / "file" / "acme" / "web" /
                              "latest.json").read_text())
         assert latest["commit"] == commit

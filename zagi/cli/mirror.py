@@ -61,6 +61,10 @@ def work(
     key: Annotated[str | None, typer.Option("--key", help="Signing key name.")] = None,
     once: Annotated[bool, typer.Option("--once", help="Stop when no job is left, queued or "
                                                       "in flight.")] = False,
+    pr_remote: Annotated[str | None, typer.Option("--pr-remote", help="A git remote (a fork) "
+                                                  "to push each published env to, as a branch "
+                                                  "zagi/env-COMMIT, with the pull-request text "
+                                                  "in the index entry.")] = None,
     queue: Queue = None,
     json: Json = False,
     verbose: Verbose = False,
@@ -89,7 +93,7 @@ def work(
             q.finish(job, {"state": "failed", "reason": f"gave up after {MAX_ATTEMPTS} attempts"})
             continue
         entry = worker.process(job.url, job.rev, cache, key,
-                               extend=functools.partial(q.extend, job))
+                               extend=functools.partial(q.extend, job), pr_remote=pr_remote)
         state = "published" if entry["status"] == "published" else "failed"
         q.finish(job, {"state": state, "commit": entry.get("commit"),
                        "env_id": entry.get("env_id"), "reason": entry.get("error"),

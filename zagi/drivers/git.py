@@ -25,6 +25,7 @@ __all__ = [
     "checkout",
     "clone",
     "commit",
+    "commit_files",
     "commit_info",
     "file_at",
     "has_object",
@@ -337,6 +338,19 @@ def index_pack(repo: Path, pack: Path) -> str:
 def remote_url(repo: Path, remote: str) -> str | None:
     res = run(["remote", "get-url", remote], repo, check=False)
     return res.stdout.strip() if res.ok else None
+
+
+def commit_files(repo: Path, paths: list[str], message: str, author: str, branch: str) -> str:
+    """A new branch at HEAD with `paths` (force-added: they may be ignored) committed as
+    `author` ("Name <email>"); the new commit."""
+    if branch.startswith("-"):
+        raise BadInput(f"{branch!r}: expected a branch name, not an option")
+    name, _, email = author.partition(" <")
+    run(["checkout", "--quiet", "-b", branch], repo)
+    run(["add", "--force", "--", *paths], repo)
+    run(["-c", f"user.name={name}", "-c", f"user.email={email.rstrip('>')}", "commit",
+         "--quiet", "--no-verify", "-m", message], repo)
+    return run(["rev-parse", "HEAD"], repo).stdout.strip()
 
 
 def push(repo: Path, remote: str, refspecs: list[str]) -> str:
