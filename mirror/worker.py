@@ -102,9 +102,11 @@ def _write_entry(index: Storage, url: str, entry: dict[str, Any]) -> None:
 AUTHOR = "zagi mirror <mirror@zagi.invalid>"
 
 
-def _offer(root: Path, url: str, commit: str, remote: str, findings: dict[str, Any]) -> dict[str, Any]:
+def _offer(root: Path, url: str, commit: str, remote: str, findings: dict[str, Any],
+           head_owner: str | None = None) -> dict[str, Any]:
     """The change, offered: a branch with the env files and a short README, pushed to the
-    fork remote; the pull request's title and body (stored in the index entry)."""
+    fork remote; the pull request's title and body (stored in the index entry), and with
+    a GitHub token and the fork's owner (`head_owner`), the pull request opened."""
     from zagi.drivers import git
 
     tools = ", ".join(f"{n} {t.get('version') or ''}".strip()
@@ -130,13 +132,21 @@ def _offer(root: Path, url: str, commit: str, remote: str, findings: dict[str, A
             f"({tools or 'no tools found'}) from a binary cache.\n\nWhat was detected, and "
             f"why:\n{why or '- nothing'}\n\nNothing of the repository's code was run to "
             "find this: zagi reads files only.\n")
-    return {"remote": remote, "branch": branch, "title": "Make this repository runnable with "
-            "zagi", "body": body}
+    pr: dict[str, Any] = {"remote": remote, "branch": branch,
+                          "title": "Make this repository runnable with zagi", "body": body}
+    from mirror import github
+
+    host, owner, name = index_prefix(url).split("/")[1:4]
+    api = github.api_for(host)
+    if api is not None and github.token() is not None and head_owner:
+        pr["opened"] = github.open_pull_request(api, owner, name, f"{head_owner}:{branch}",
+                                                pr["title"], body)
+    return pr
 
 
 def process(url: str, rev: str | None, cache_url: str, key: str | None,
             extend: Callable[[], None] = lambda: None,
-            pr_remote: str | None = None) -> dict[str, Any]:
+            pr_remote: str | None = None, pr_owner: str | None = None) -> dict[str, Any]:
     """Mirror one repository at one revision; the index entry (also written to the cache).
     With `pr_remote`, the change is also offered as a branch there (`pr` in the entry)."""
     from zagi.drivers import git, nix
@@ -177,7 +187,8 @@ def process(url: str, rev: str | None, cache_url: str, key: str | None,
         if pr_remote:
             try:
                 entry["pr"] = _timed(timings, "offer",
-                                     lambda: _offer(root, url, commit, pr_remote, findings))
+                                     lambda: _offer(root, url, commit, pr_remote, findings,
+                                                    pr_owner))
             except ZagiError as exc:  # the env is published all the same; the offer failed
                 entry["pr"] = {"remote": pr_remote, "error": exc.message}
     except ZagiError as exc:

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.conftest import Ran, run_zagi
 from tests.integration.conftest import drop_roots
@@ -25,8 +30,43 @@ def _repo(path: Path, files: dict[str, str]) -> str:
                           text=True).stdout.strip()
 
 
+@pytest.fixture
+def github() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local server with the two GitHub REST endpoints the mirror uses; the requests."""
+    seen: list[dict[str, Any]] = []
+
+    class Api(BaseHTTPRequestHandler):
+        def log_message(self, *a: object) -> None:
+            pass
+
+        def _answer(self, code: int, data: object) -> None:
+            body = json.dumps(data).encode()
+            self.send_response(code)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self) -> None:
+            seen.append({"method": "GET", "path": self.path,
+                         "auth": self.headers.get("Authorization")})
+            self._answer(200, {"default_branch": "main"})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append({"method": "POST", "path": self.path, "body": body,
+                         "auth": self.headers.get("Authorization")})
+            self._answer(201, {"number": 7, "html_url": "https://example.invalid/pull/7"})
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", seen
+    srv.shutdown()
+
+
 def test_mirror_publishes_a_node_repo_and_never_runs_a_hostile_one(
-        tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> None:
+        tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str],
+        github: tuple[str, list[dict[str, Any]]]) -> None:
     marker = tmp_path / "PWNED"
     node = tmp_path / "src" / "acme" / "web"
     commit = _repo(node, {".nvmrc": "20\n", "package.json": '{"name": "web"}\n'})
@@ -59,8 +99,11 @@ def test_mirror_publishes_a_node_repo_and_never_runs_a_hostile_one(
         assert "queued 0 job(s), 1 already known" in again.out
         fork = tmp_path / "fork.git"  # a fork has the upstream's history (the clone is shallow)
         subprocess.run(["git", "clone", "-q", "--bare", str(node), str(fork)], check=True)
+        zenv.update({"ZAGI_GITHUB_API": github[0], "ZAGI_GITHUB_TOKEN": "t0ken"})
         z("mirror", "work", "--once", "--to", f"file://{cache}", "--queue", str(queue),
-          "--pr-remote", str(fork), cwd=tmp_path)
+          "--pr-remote", str(fork), "--pr-owner", "zagibot", cwd=tmp_path)
+        for k in ("ZAGI_GITHUB_API", "ZAGI_GITHUB_TOKEN"):
+            zenv.pop(k)
         status = json.loads(z("mirror", "status", "--json", "--queue", str(queue),
                               cwd=tmp_path).out)
         by_url = {j["url"]: j for j in status["jobs"]}
@@ -82,6 +125,12 @@ def test_mirror_publishes_a_node_repo_and_never_runs_a_hostile_one(
         parent = subprocess.run(["git", "-C", str(fork), "rev-parse", f"{pr['branch']}~1"],
                                 capture_output=True, text=True, check=True).stdout.strip()
         assert parent == commit  # one commit on top of the mirrored one
+        # ... and the pull request opened through the API, against the default branch.
+        posts = [r for r in github[1] if r["method"] == "POST"]
+        assert [r["path"] for r in posts] == ["/repos/acme/web/pulls"]
+        assert posts[0]["body"]["head"] == f"zagibot:{pr['branch']}"
+        assert posts[0]["body"]["base"] == "main" and posts[0]["auth"] == "Bearer t0ken"
+        assert pr["opened"]["number"] == 7
         latest = json.loads((cache / "mirrors" / "file" / "acme" / "web" /
                              "latest.json").read_text())
         assert latest["commit"] == commit

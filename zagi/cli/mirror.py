@@ -65,6 +65,10 @@ def work(
                                                   "to push each published env to, as a branch "
                                                   "zagi/env-COMMIT, with the pull-request text "
                                                   "in the index entry.")] = None,
+    pr_owner: Annotated[str | None, typer.Option("--pr-owner", help="The fork's owner on "
+                                                 "GitHub: with $ZAGI_GITHUB_TOKEN (or "
+                                                 "$GITHUB_TOKEN) the pull request is opened "
+                                                 "through the API.")] = None,
     queue: Queue = None,
     json: Json = False,
     verbose: Verbose = False,
@@ -93,7 +97,8 @@ def work(
             q.finish(job, {"state": "failed", "reason": f"gave up after {MAX_ATTEMPTS} attempts"})
             continue
         entry = worker.process(job.url, job.rev, cache, key,
-                               extend=functools.partial(q.extend, job), pr_remote=pr_remote)
+                               extend=functools.partial(q.extend, job), pr_remote=pr_remote,
+                               pr_owner=pr_owner)
         state = "published" if entry["status"] == "published" else "failed"
         q.finish(job, {"state": state, "commit": entry.get("commit"),
                        "env_id": entry.get("env_id"), "reason": entry.get("error"),
