@@ -24,10 +24,12 @@ from typing import Any
 from zagi.core.errors import BadInput
 from zagi.core.fsutil import atomic_write
 
-__all__ = ["LEASE", "MAX_ATTEMPTS", "DirQueue", "Job"]
+__all__ = ["LEASE", "MAX_ATTEMPTS", "POLL", "POLL_ONCE", "DirQueue", "Job"]
 
 LEASE = 15 * 60.0  # seconds a claim lasts unless extended
 MAX_ATTEMPTS = 3  # a job that failed this often (crashed workers included) is not retried
+POLL = 5.0  # seconds an idle worker waits before looking again
+POLL_ONCE = 0.5  # the same for `work --once` waiting for the last jobs in flight
 
 
 @dataclass

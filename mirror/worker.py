@@ -32,8 +32,10 @@ __all__ = ["CHECK_TIMEOUT", "process"]
 
 CHECK_TIMEOUT = 20.0
 # How each tool says its version, where `BIN --version` is not it.
-_VERSION_ARGS: dict[str, list[str]] = {"go": ["go", "version"], "python": ["python3", "--version"],
-                                       "java": ["java", "-version"]}
+_VERSION_ARGS: dict[str, list[str]] = {
+    "go": ["go", "version"], "python": ["python3", "--version"], "java": ["java", "-version"],
+    "rust": ["rustc", "--version"], "zig": ["zig", "version"], "dotnet": ["dotnet", "--version"],
+    "erlang": ["erl", "-version"], "postgres": ["postgres", "--version"]}
 
 
 def _timed(timings: dict[str, float], step: str, fn: Callable[[], Any]) -> Any:

@@ -77,3 +77,11 @@ def test_server_bench_prints_push_and_clone_ratios() -> None:
     out = bench("bench/server.py", "--commits", "200", "--runs", "1")
     assert "zagi push (git-remote-zagi)" in out and "zagi clone (git-remote-zagi)" in out
     assert out.count("ratio") == 2
+
+
+def test_mirror_bench_prints_jobs_per_minute_and_steps() -> None:
+    require("nix-store")
+    require("git")
+    out = bench("bench/mirror.py", "--repos", "2")
+    assert "2/2 published" in out and "jobs/min" in out and "median per step: clone" in out
+    assert "2 workers vs 1:" in out

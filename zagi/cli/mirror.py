@@ -79,7 +79,7 @@ def work(
     import time
 
     from mirror import worker
-    from mirror.queue import LEASE, MAX_ATTEMPTS
+    from mirror.queue import MAX_ATTEMPTS, POLL, POLL_ONCE
     from zagi.cli.output import emit_json
     from zagi.core import layout
 
@@ -91,7 +91,8 @@ def work(
         if job is None:
             if once and q.pending() == 0:
                 break
-            time.sleep(min(5.0, LEASE / 10) if once else 5.0)
+            # --once: another worker's job is in flight (or a dead one's lease runs out)
+            time.sleep(POLL_ONCE if once else POLL)
             continue
         if job.attempts > MAX_ATTEMPTS:
             q.finish(job, {"state": "failed", "reason": f"gave up after {MAX_ATTEMPTS} attempts"})
