@@ -2,7 +2,7 @@
 
 Two stages (bench/cache.py measures each):
 
-1. **Stage** (remote caches only: http(s)://, s3://). Each NAR is streamed from the
+1. **Stage** (s3:// only, which Nix 2.8 cannot read). Each NAR is streamed from the
    cache, decompressed and hashed on the way, several at once, largest first, into a
    private directory laid out as a binary cache whose narinfos say `Compression: none`.
    A NAR becomes visible there (renamed into place) only when its NarHash and NarSize
@@ -44,6 +44,7 @@ from zagi.drivers import nix
 from zagi.formats import nar, narinfo
 from zagi.formats.narinfo import NarInfo
 from zagi.storage import Readable
+from zagi.storage.file import LocalDir
 
 __all__ = ["STAGERS", "WORKERS", "import_paths", "scratch", "stage", "waves"]
 
@@ -115,8 +116,6 @@ def _plain(pieces: Iterator[bytes], info: NarInfo, where: str) -> Iterator[bytes
                 h.update(out)
                 yield out
     except (OSError, EOFError, ValueError) as exc:  # the decompressors' "corrupt input"
-        if isinstance(exc, ZagiError):
-            raise
         raise ZagiError(f"{where}: cannot be decompressed ({exc}; truncated or tampered)") \
             from None
     got = "sha256:" + nar.nix32(h.digest())
@@ -129,12 +128,9 @@ def stage(cache: Readable, infos: dict[str, NarInfo], into: Path) -> str:
     """Download, decompress and verify each path's NAR into `into` (a binary cache of
     plain NARs beside their narinfos; several calls may fill one directory at once);
     its file:// URL."""
-    (into / "nar").mkdir(parents=True, exist_ok=True)
-    if not (into / narinfo.CACHE_INFO_KEY).exists():
-        fd, tmp = tempfile.mkstemp(dir=into, prefix=".tmp-")
-        os.write(fd, narinfo.CACHE_INFO)
-        os.close(fd)
-        os.replace(tmp, into / narinfo.CACHE_INFO_KEY)
+    local = LocalDir(into, f"file://{into}")  # its atomic writes: temp file, rename
+    if not local.exists(narinfo.CACHE_INFO_KEY):
+        local.put(narinfo.CACHE_INFO_KEY, narinfo.CACHE_INFO)
 
     def one(path: str) -> None:
         info = infos[path]
@@ -146,17 +142,8 @@ def stage(cache: Readable, infos: dict[str, NarInfo], into: Path) -> str:
             info.nar_hash.removeprefix("sha256:"), "none"), compression="none",
             nar_hash=info.nar_hash, nar_size=info.nar_size, references=info.references,
             deriver=info.deriver, sigs=info.sigs, ca=info.ca)
-        target = into / plain.url
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                for piece in _plain(pieces, info, where):
-                    fh.write(piece)
-            os.replace(tmp, target)  # no fsync: a scratch copy, gone after the import
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        (into / narinfo.narinfo_key(path)).write_text(plain.render())
+        local.put_stream(plain.url, _plain(pieces, info, where))  # visible only if verified
+        local.put(narinfo.narinfo_key(path), plain.render().encode())
 
     order = sorted(infos, key=lambda p: -infos[p].nar_size)
     with ThreadPoolExecutor(STAGERS) as pool:
