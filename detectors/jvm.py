@@ -68,8 +68,11 @@ def _gradle(ctx: Ctx) -> bool:
     if props := ctx.text(GRADLE_WRAPPER):
         m = re.search(r"^distributionUrl=.*gradle-(\d+(?:\.\d+)*)-(?:bin|all)\.zip", props, re.M)
         if m:
-            ctx.tool("gradle", m.group(1), "pin", GRADLE_WRAPPER,
-                     props.count("\n", 0, m.start()) + 1, "gradle wrapper distributionUrl",
+            # ./gradlew downloads exactly that release; the env's gradle is the same major
+            # (for `gradle` typed by hand and for IDEs), not a second copy of the pin
+            ctx.tool("gradle", m.group(1).split(".")[0], "pin", GRADLE_WRAPPER,
+                     props.count("\n", 0, m.start()) + 1,
+                     f"gradle wrapper distributionUrl {m.group(1)} (./gradlew fetches it)",
                      rank.MANIFEST_PIN)
     else:
         ctx.default("gradle", sorted(gradle)[0], "Gradle build; no wrapper version")

@@ -141,6 +141,11 @@ def _package_fields(ctx: Ctx, pkg: dict[str, Any]) -> bool:
     return found
 
 
+def _major(version: str) -> str | None:
+    m = re.match(r"(\d+)\.", version)
+    return m.group(1) if m else None
+
+
 def _manager(ctx: Ctx, pkg: dict[str, Any] | None) -> str:
     """Record the package manager and return its name."""
     text = (ctx.text("package.json") or "") if pkg is not None else ""
@@ -148,10 +153,15 @@ def _manager(ctx: Ctx, pkg: dict[str, Any] | None) -> str:
     pm = pkg.get("packageManager") if pkg else None
     if isinstance(pm, str):
         if m := re.match(r"^(npm|pnpm|yarn|bun)@v?(\d[\w.\-]*?)(?:\+.*)?$", pm.strip()):
-            explicit = m.group(1)
-            ctx.tool(explicit, m.group(2), "pin", "package.json",
-                     json_key_line(text, "packageManager"), "packageManager field",
-                     rank.MANIFEST_PIN)
+            explicit, version = m.group(1), m.group(2)
+            rule = "packageManager field"
+            if explicit in ("pnpm", "yarn") and (major := _major(version)):
+                # corepack (or pnpm itself) runs the exact release the field names; what
+                # the env must carry is a manager of that major to start it
+                version, rule = major, f"packageManager field {explicit}@{version} (the env " \
+                    f"carries {explicit} {major}; corepack runs that exact release)"
+            ctx.tool(explicit, version, "pin", "package.json",
+                     json_key_line(text, "packageManager"), rule, rank.MANIFEST_PIN)
         else:
             ctx.warn(f"{ctx.rel('package.json')}: packageManager {pm[:60]!r} is not "
                      "NAME@VERSION for npm, pnpm, yarn or bun; ignored")
@@ -220,8 +230,10 @@ def _lockfile(ctx: Ctx, lock: str) -> None:
 def _yarn(ctx: Ctx, lock: str, head: str) -> None:
     rc = ctx.text(".yarnrc.yml") if ".yarnrc.yml" in ctx.names else None
     if rc and (m := re.search(r"^yarnPath:\s*['\"]?\S*?yarn-(\d+\.\d+\.\d+)\.c?js", rc, re.M)):
-        ctx.tool("yarn", m.group(1), "pin", ".yarnrc.yml", rc.count("\n", 0, m.start()) + 1,
-                 "yarnPath release", rank.VERSION_FILE)
+        # the repo's own copy of that release is what runs; any yarn of its major starts it
+        ctx.tool("yarn", _major(m.group(1)), "pin", ".yarnrc.yml",
+                 rc.count("\n", 0, m.start()) + 1,
+                 f"yarnPath release {m.group(1)} (the repo's own copy runs it)", rank.VERSION_FILE)
     if re.search(r"^__metadata:", head, re.MULTILINE) or rc is not None:
         ctx.tool("yarn", ">=2", "floor", lock, None, "yarn.lock __metadata (yarn berry)",
                  rank.LOCKFILE)

@@ -2,13 +2,14 @@
 
 Two sources, one format (docs/catalog.md):
 - the catalog shipped in the package (nixgen/data/catalog.json), for real nixpkgs, built
-  by `zagi catalog update --facts` from recorded facts (nixgen/data/catalog-facts.toml);
+  by `zagi catalog update --facts` from harvested facts (nixgen/facts/facts.jsonl);
 - with ZAGI_NIXPKGS=DIR, DIR/catalog.json, made by `zagi catalog update --nixpkgs` from
   the package sets under DIR (the stand-in set in fixtures/nixpkgs for tests and demos).
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -20,12 +21,14 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from nixgen import facts
 from zagi.core.errors import BadInput, ZagiError
 from zagi.core.fsutil import atomic_write
 from zagi.core.versions import numeric
 from zagi.drivers import git, nix
 
-FORMAT = 1
+FORMAT = 1  # what `update --nixpkgs` writes; the facts builder writes format 2
+FORMATS = (1, 2)
 NIXPKGS_ARCHIVE = "https://github.com/NixOS/nixpkgs/archive/{rev}.tar.gz"
 _REV = re.compile(r"[0-9a-f]{40}")
 
@@ -48,6 +51,8 @@ class Entry:
     attr: str
     rev: str
     source: str | None = None  # where the fact was read (shipped catalog only)
+    # system -> output -> store path, when a lock file recorded them (shipped catalog)
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -55,7 +60,23 @@ class Catalog:
     revisions: dict[str, Revision]
     packages: dict[str, list[Entry]]
     base: Path | None = None  # directory of a local catalog: revision paths are relative to it
-    lts: dict[str, list[str]] = field(default_factory=dict)
+    lts: dict[str, dict[str, str]] = field(default_factory=dict)  # name -> line -> end of life
+    lines: dict[str, int] = field(default_factory=dict)  # name -> components in a line
+    # harvested (format 2): records what lock files happened to pin, so a line it lacks
+    # may still be in nixpkgs; an evaluated catalog lists every attribute it has
+    partial: bool = False
+
+    def newest_date(self) -> str | None:
+        """The newest revision's date: the day the catalog speaks for (the `lts` rule)."""
+        dates = [r.date for r in self.revisions.values() if r.date]
+        return max(dates) if dates else None
+
+    def line_of(self, name: str, version: str) -> str:
+        """The version line `version` is on: 20.11.1 -> "20" (node), 3.12.4 -> "3.12"
+        (python); a 0.x version always counts two components (uv 0.5, zig 0.13)."""
+        parts = numeric(version)
+        depth = self.lines.get(name, 1) if parts[:1] != (0,) else 2
+        return ".".join(map(str, parts[:depth])) or version
 
     def revision_dir(self, rev: str) -> Path | None:
         r = self.revisions[rev]
@@ -71,6 +92,7 @@ class Catalog:
         return hits.pop() if len(hits) == 1 else None
 
 
+@functools.cache
 def attrs_table() -> dict[str, dict[str, Any]]:
     text = resources.files("nixgen").joinpath("data/attrs.toml").read_text()
     return tomllib.loads(text)
@@ -98,19 +120,58 @@ def load() -> Catalog:
 def parse(text: str, source: str, base: Path | None) -> Catalog:
     try:
         raw = json.loads(text)
-        if raw.get("format") != FORMAT:
-            raise ValueError(f"format {raw.get('format')!r}, expected {FORMAT}")
-        revs = {r["id"]: Revision(r["id"], i, r.get("path"), r.get("url"), r.get("rev"),
-                                  r.get("branch"), r.get("date"))
+        if raw.get("format") not in FORMATS:
+            raise ValueError(f"format {raw.get('format')!r}, expected one of {FORMATS}")
+        revs = {r["id"]: Revision(r["id"], i, r.get("path"), r.get("url") or _archive(r),
+                                  r.get("rev"), r.get("branch"), r.get("date"))
                 for i, r in enumerate(raw["revisions"])}
-        pkgs: dict[str, list[Entry]] = {}
-        for name, entries in raw["packages"].items():
-            pkgs[name] = [Entry(name, e["version"], e["attr"], e["rev"], e.get("source"))
-                          for e in entries]
+        pkgs = _Packages(raw["packages"], source)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ZagiError(f"{source}: not a valid zagi catalog ({exc})") from None
-    lts = {n: list(v.get("lts", [])) for n, v in attrs_table().items()}
-    return Catalog(revs, pkgs, base, lts)
+    table = attrs_table()
+    lts = {n: {str(k): str(v) for k, v in spec.get("lts", {}).items()}
+           for n, spec in table.items() if spec.get("lts")}
+    lines = {n: int(spec["line"]) for n, spec in table.items() if "line" in spec}
+    return Catalog(revs, pkgs, base, lts, lines, partial=raw["format"] == 2)
+
+
+class _Packages(dict[str, list[Entry]]):
+    """name -> entries, each name's entries made on first use: `zagi lock` asks for a
+    handful of the catalog's names, and making all 1,200 entries was a third of its
+    load time. A malformed entry fails when its name is used, with the same error."""
+
+    def __init__(self, raw: dict[str, list[dict[str, Any]]], source: str) -> None:
+        if not isinstance(raw, dict):
+            raise TypeError("packages is not an object")
+        super().__init__({name: [] for name in raw})  # placeholders; made on first use
+        self._raw, self._source = raw, source
+
+    def __getitem__(self, name: str) -> list[Entry]:
+        if name in self._raw:
+            try:
+                made = [Entry(name, e["version"], e["attr"], e["rev"], e.get("source"),
+                              e.get("outputs") or {}) for e in self._raw.pop(name)]
+            except (KeyError, TypeError, AttributeError) as exc:
+                raise ZagiError(f"{self._source}: not a valid zagi catalog (entry of "
+                                f"{name}: {exc})") from None
+            super().__setitem__(name, made)
+        return super().__getitem__(name)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self else default  # noqa: SIM401 - dict.get skips __getitem__
+
+    def values(self) -> Any:
+        return [self[n] for n in self]
+
+    def items(self) -> Any:
+        return [(n, self[n]) for n in self]
+
+
+def _archive(raw: dict[str, Any]) -> str | None:
+    """A dated commit without a url is fetched from GitHub's archive (format 2 leaves the
+    url out: it is the same for every revision)."""
+    rev = raw.get("rev")
+    return NIXPKGS_ARCHIVE.format(rev=rev) if rev and not raw.get("path") else None
 
 
 def versions_of(source: dict[str, str], attrs: dict[str, list[str]],
@@ -173,88 +234,20 @@ def update(checkouts: list[Path], out: Path, opts: nix.Options) -> Catalog:
     return parse(out.read_text(), str(out), out.parent.resolve())
 
 
-# --- the shipped catalog, from recorded facts ---------------------------------------
+# --- the shipped catalog, from harvested facts (nixgen/facts.py) ----------------------
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
-_FACT_KEYS = {"attr": True, "version": True, "rev": True, "date": True, "source": True,
-              "out": False}
-
-
-def _fact_lines(text: str) -> list[int]:
-    """1-based line of each [[fact]] header, in order, so errors can point at a fact."""
-    return [i for i, line in enumerate(text.splitlines(), start=1)
-            if line.strip().startswith("[[fact]]")]
-
-
-def _check_fact(fact: dict[str, Any], names_of: dict[str, list[str]]) -> str | None:
-    """What is wrong with one fact, or None."""
-    for key, required in _FACT_KEYS.items():
-        if required and not isinstance(fact.get(key), str):
-            return f"missing or non-string {key!r}"
-    if unknown := sorted(set(fact) - set(_FACT_KEYS)):
-        return f"unknown key(s) {', '.join(unknown)} (expected {', '.join(_FACT_KEYS)})"
-    if not _REV.fullmatch(fact["rev"]):
-        return f"rev {fact['rev']!r} is not a 40-hex-digit nixpkgs commit"
-    if not _DATE.fullmatch(fact["date"]):
-        return f"date {fact['date']!r} is not UTC ISO 8601 (YYYY-MM-DDTHH:MM:SSZ)"
-    if fact["attr"] not in names_of:
-        return (f"attribute {fact['attr']!r} serves no zagi name; add it to a name's attrs "
-                "in nixgen/data/attrs.toml")
-    out = fact.get("out")
-    if out is not None and not str(out).endswith("-" + fact["version"]):
-        return (f"version {fact['version']!r} disagrees with the output path {out!r} "
-                "(its name must end in -VERSION)")
-    return None
-
-
-def build_from_facts(text: str, source: str) -> dict[str, Any]:
-    """The catalog document (format 1) that a facts file describes; BadInput on a bad fact."""
-    try:
-        facts = tomllib.loads(text).get("fact", [])
-    except tomllib.TOMLDecodeError as exc:
-        raise BadInput(f"{source}: not valid TOML ({exc})") from None
-    if not isinstance(facts, list):
-        raise BadInput(f"{source}: `fact` must be an array of tables ([[fact]] sections)")
-    lines = _fact_lines(text)
-    names_of: dict[str, list[str]] = {}
+def names_of_attrs() -> dict[str, list[str]]:
+    """attribute -> the zagi names it serves (attrs.toml read the other way round)."""
+    out: dict[str, list[str]] = {}
     for name, spec in attrs_table().items():
         for attr in spec["attrs"]:
-            names_of.setdefault(attr, []).append(name)
-    revs: dict[str, dict[str, str]] = {}
-    packages: dict[str, list[dict[str, str]]] = {}
-    seen: dict[tuple[str, str], str] = {}
-    for i, fact in enumerate(facts):
-        where = f"{source}:{lines[i] if i < len(lines) else '?'}"
-        if not isinstance(fact, dict) or (problem := _check_fact(fact, names_of)):
-            raise BadInput(f"{where}: fact {i + 1}: {problem or 'not a table'}")
-        key = (fact["attr"], fact["rev"])
-        if seen.get(key, fact["version"]) != fact["version"]:
-            raise BadInput(f"{where}: fact {i + 1}: {fact['attr']} at {fact['rev'][:12]} is "
-                           f"already recorded as {seen[key]}, not {fact['version']}")
-        seen[key] = fact["version"]
-        rid = fact["rev"][:12]
-        known = revs.setdefault(rid, {"id": rid, "rev": fact["rev"], "date": fact["date"],
-                                      "url": NIXPKGS_ARCHIVE.format(rev=fact["rev"])})
-        if known["date"] != fact["date"]:
-            raise BadInput(f"{where}: fact {i + 1}: revision {rid} was dated "
-                           f"{known['date']} by an earlier fact, not {fact['date']}")
-        for name in names_of[fact["attr"]]:
-            entry = {"version": fact["version"], "attr": fact["attr"], "rev": rid,
-                     "source": fact["source"]}
-            if entry not in packages.setdefault(name, []):
-                packages[name].append(entry)
-    ordered = sorted(revs.values(), key=lambda r: (r["date"], r["rev"]))  # oldest first
-    return {"format": FORMAT, "revisions": ordered,
-            "packages": {k: sorted(v, key=lambda e: (numeric(e["version"]), e["rev"], e["attr"]))
-                         for k, v in sorted(packages.items())}}
+            out.setdefault(attr, []).append(name)
+    return out
 
 
-def update_from_facts(facts: Path, out: Path) -> Catalog:
-    """Write the catalog that `facts` describes to `out` (atomically)."""
-    try:
-        text = facts.read_text()
-    except OSError as exc:
-        raise BadInput(f"{facts}: cannot read ({exc.strerror})") from None
-    doc = build_from_facts(text, str(facts))
-    atomic_write(out, json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    return parse(out.read_text(), str(out), None)
+def update_from_facts(paths: list[Path], out: Path) -> tuple[Catalog, facts.Report]:
+    """Write the catalog that the facts in `paths` describe to `out` (atomically)."""
+    doc, report = facts.build(paths, names_of_attrs())
+    text = facts.dump(doc)
+    atomic_write(out, text)
+    return parse(text, str(out), None), report

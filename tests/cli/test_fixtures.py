@@ -48,3 +48,27 @@ def test_fixture(case: Path, zagi: Callable[..., Ran]) -> None:
 
 def test_init_writes_the_schema_version_spec_reads() -> None:
     assert init.SCHEMA_VERSION == spec.SCHEMA_VERSION
+
+
+# The one fixture the harvested facts cannot serve: Binder's runtime.txt asks for R 4.3,
+# and no lock file recorded R 4.3 (the catalog has 4.4.1 and 4.5.2, and nixpkgs names no
+# R line attribute). It must fail the way a user can act on: exit 2 listing what exists.
+UNSERVED = {"r-binder": "r '4.3': no version in the catalog matches; available: 4.4.1, 4.5.2"}
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_init_output_resolves_on_the_shipped_catalog(case: Path) -> None:
+    from nixgen import catalog
+    from zagi.core.errors import BadInput
+    from zagi.env.lock import resolve_all
+
+    shipped = catalog.parse((Path(catalog.__file__).parent / "data" / "catalog.json").read_text(),
+                            "catalog.json", None)
+    loaded = spec.parse_text(init.run(case, dry_run=True).text, f"{case.name}/env.toml")
+    if case.name in UNSERVED:
+        with pytest.raises(BadInput) as err:
+            resolve_all(loaded, shipped)
+        assert UNSERVED[case.name] in str(err.value) and err.value.exit_code == 2
+        return
+    for name, (_, choice) in resolve_all(loaded, shipped).items():
+        assert choice.attr, name

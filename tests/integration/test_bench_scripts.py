@@ -19,6 +19,14 @@ def test_startup_bench_prints_ratio() -> None:
     assert "python -c pass" in out and "zagi --version" in out and "x   target" in out
 
 
+def test_catalog_bench_prints_cost_and_coverage() -> None:
+    out = bench("bench/catalog.py", "--runs", "2")
+    assert "MB (target <= 2 MB)" in out and "the catalog (load + resolve" in out
+    assert "(target <= 20 ms)" in out
+    node = next(ln for ln in out.splitlines() if ln.startswith("node "))
+    assert all(f" {line}," in node or f" {line} " in node for line in ("22", "24"))
+
+
 def test_init_tree_bench_prints_floor_and_ratio() -> None:
     require("git")
     out = bench("bench/init_tree.py", "--files", "2000", "--runs", "2")

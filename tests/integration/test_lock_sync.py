@@ -149,8 +149,11 @@ def test_unknown_versions_and_tools_list_alternatives(tmp_path: Path, z: Callabl
     assert "node '21'" in ran.err and "18.19.1, 20.11.1, 20.12.2, 22.2.0" in ran.err
     assert not (p / ".zagi" / "env.lock").exists()
     (p / ".zagi" / "env.toml").write_text('[tools]\npython = "3.12.1"\n')
-    exact = z("lock", cwd=p, check=False)
-    assert exact.code == 2 and "3.12.2" in exact.err
+    exact = z("lock", cwd=p, check=False)  # the nearest of its minor, said so
+    assert exact.code == 0 and "python 3.12.1 is not in the catalog; using 3.12.2" in exact.err
+    (p / ".zagi" / "env.toml").write_text('[tools]\npython = "3.10.1"\n')
+    minorless = z("lock", cwd=p, check=False)
+    assert minorless.code == 2 and "no 3.10.x; nearest: " in minorless.err
     (p / ".zagi" / "env.toml").write_text('[system]\npackages = ["libpqq"]\n')
     typo = z("lock", cwd=p, check=False)
     assert typo.code == 2 and 'did you mean "libpq"' in typo.err

@@ -17,6 +17,7 @@ it as "<3"); ^ and ~ follow npm/cargo, ~= and ~> the "pessimistic" rule.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Literal
@@ -92,6 +93,7 @@ def is_request(text: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8192)  # resolution compares each catalog version many times
 def numeric(version: str) -> tuple[int, ...]:
     """The leading numeric components: "3.12.1rc1" -> (3, 12, 1)."""
     out: list[int] = []
@@ -200,6 +202,7 @@ def satisfiable(text: str) -> bool:
 _PRE = re.compile(r"\d(?:[-+.]?(?:a|b|rc|alpha|beta|pre|preview|dev)\d*)(?:[.-]|$)", re.I)
 
 
+@functools.lru_cache(maxsize=8192)
 def prerelease(version: str) -> bool:
     """3.13.0rc1, 1.2.3-beta.1, 0.14.0-dev.39: a version not yet released."""
     return bool(_PRE.search(version))

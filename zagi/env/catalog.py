@@ -1,15 +1,27 @@
-"""Use-cases behind `zagi catalog search` and `zagi catalog update`."""
+"""Use-cases behind `zagi catalog search`, `resolve` and `update`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from nixgen import catalog
 from nixgen.catalog import Catalog, Entry
+from nixgen.facts import Report
+from nixgen.resolve import Choice, resolve
 from zagi.core.errors import BadInput
 from zagi.core.names import did_you_mean
 from zagi.core.versions import numeric
 from zagi.drivers import nix
+
+
+@dataclass(frozen=True)
+class Line:
+    line: str
+    versions: list[str]  # newest first
+    choice: Choice | None  # what `NAME = "LINE"` resolves to (None: pre-releases only)
+    eol: str | None  # end of life, for an LTS line
+    maintained: bool | None  # on the catalog's newest date; None: not an LTS line
 
 
 def search(name: str) -> tuple[Catalog, list[Entry]]:
@@ -23,14 +35,41 @@ def search(name: str) -> tuple[Catalog, list[Entry]]:
                            f"\"latest\" resolves to nixpkgs attribute {attrs[0]!r} of the "
                            "newest revision, and `zagi lock` reads its version from nixpkgs")
         raise BadInput(f"{name}: not in the catalog{did_you_mean(name, set(cat.packages))}")
-    return cat, sorted(entries, key=lambda e: (numeric(e.version), cat.revisions[e.rev].order),
-                       reverse=True)
+    return cat, sorted(entries, key=lambda e: (numeric(e.version), len(e.outputs),
+                                               cat.revisions[e.rev].order), reverse=True)
 
 
-def update(checkouts: list[Path], facts: Path | None, out: Path) -> Catalog:
-    """Evaluate nixpkgs checkouts with Nix, or build from a facts file; not both."""
-    if bool(checkouts) == (facts is not None):
-        raise BadInput("give either --nixpkgs CHECKOUT... or --facts FILE")
-    if facts is not None:
+def lines(cat: Catalog, name: str, entries: list[Entry]) -> list[Line]:
+    """`entries` (newest first) grouped by version line, newest line first."""
+    grouped: dict[str, list[Entry]] = {}
+    for e in entries:
+        grouped.setdefault(cat.line_of(name, e.version), []).append(e)
+    today = (cat.newest_date() or "")[:10]
+    lts = cat.lts.get(name, {})
+    out = []
+    for line, group in grouped.items():
+        eol = lts.get(line)
+        maintained = None if eol is None else (not today or eol > today)
+        try:
+            choice: Choice | None = resolve(cat, name, line)
+        except BadInput:
+            choice = None
+        out.append(Line(line, list(dict.fromkeys(e.version for e in group)), choice, eol,
+                        maintained))
+    return sorted(out, key=lambda ln: numeric(ln.line), reverse=True)
+
+
+def choose(text: str) -> tuple[Catalog, Choice]:
+    """`node@20` (or `node 20`, `node`) -> the choice a lock would make."""
+    name, _, request = text.partition("@")
+    cat = catalog.load()
+    return cat, resolve(cat, name.strip(), request.strip() or "latest")
+
+
+def update(checkouts: list[Path], facts: list[Path], out: Path) -> tuple[Catalog, Report | None]:
+    """Evaluate nixpkgs checkouts with Nix, or build from facts files; not both."""
+    if bool(checkouts) == bool(facts):
+        raise BadInput("give either --nixpkgs CHECKOUT... or --facts FILE...")
+    if facts:
         return catalog.update_from_facts(facts, out)
-    return catalog.update(checkouts, out, nix.Options())
+    return catalog.update(checkouts, out, nix.Options()), None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -12,8 +13,9 @@ from typing import Any
 
 from nixgen import catalog as catalog_mod
 from nixgen.catalog import Catalog
-from nixgen.resolve import Choice, escape_hatch, resolve
+from nixgen.resolve import Choice, checked, escape_hatch, resolve
 from zagi.core.errors import BadInput, NotLocked
+from zagi.core.names import did_you_mean
 from zagi.core.layout import Project
 from zagi.core.versions import parse_request
 from zagi.drivers import nix
@@ -48,10 +50,24 @@ def resolve_all(s: EnvSpec, cat: Catalog) -> dict[str, tuple[str, Choice]]:
             rev = val.nixpkgs if isinstance(val, ToolSpec) else None
             out[name] = ("tool", resolve(cat, name, s.tool_version(name) or "latest", rev or pin))
     for name in s.system.packages:
-        out[name] = ("system", resolve(cat, name, "latest", pin))
+        out[name] = ("system", _system(cat, name, pin))
     for name in s.services:
         out[name] = ("service", resolve(cat, name, s.service(name).version, pin))
     return out
+
+
+_ATTR = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*(?:\.[A-Za-z_][A-Za-z0-9_'-]*)*")
+
+
+def _system(cat: Catalog, name: str, pin: str | None) -> Choice:
+    """A system package: the catalog's, or else the nixpkgs attribute of that name
+    ([system] packages are attribute names; `zagi lock` checks that it exists)."""
+    known = set(catalog_mod.attrs_table())
+    # a near-miss of a known name (libpqq) is a typo to point out, not an attribute to try
+    if (name not in known and _ATTR.fullmatch(name)
+            and not did_you_mean(name, known | set(cat.packages))):
+        return escape_hatch(cat, name, name, pin)
+    return resolve(cat, name, "latest", pin)
 
 
 def _source(cat: Catalog, rev: str) -> Source:
@@ -77,8 +93,10 @@ def _template_source(cat: Catalog, rev: str, src: Source) -> dict[str, str]:
     return {"url": src.url, "sha256": src.sha256}
 
 
-def _check_hatches(lk: Lock, cat: Catalog, opts: nix.Options) -> Lock:
-    """Escape-hatch attributes must exist; their version goes into the lock."""
+def _check_hatches(lk: Lock, cat: Catalog, opts: nix.Options,
+                   notes: list[str] | None = None) -> Lock:
+    """Attributes chosen without a recorded version (escape hatches, and choices made by
+    attribute name) must exist; their version goes into the lock, held to the request."""
     hatches = {n: p for n, p in lk.packages.items() if p.version is None}
     packages = dict(lk.packages)
     for rev in sorted({p.nixpkgs for p in hatches.values()}):
@@ -91,6 +109,8 @@ def _check_hatches(lk: Lock, cat: Catalog, opts: nix.Options) -> Lock:
                                f"{rev} (or has no version)",
                                hint="check the name with `nix search`, or pin another "
                                     "revision with nixpkgs = \"...\"")
+            if note := checked(name, packages[name].request, str(version)):
+                (notes if notes is not None else []).append(note)
             packages[name] = replace(packages[name], version=str(version))
     return replace(lk, packages=packages)
 
@@ -287,12 +307,12 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
         spec_digest=digest,
         nixpkgs_config=s.nix.nixpkgs_config() if s.nix else {},
     )
-    new = _check_hatches(new, cat, opts)
+    notes = [c.note for _, c in choices.values() if c.note]
+    new = _check_hatches(new, cat, opts, notes)
     if old and old.same_env(new):
         new = replace(new, systems=dict(old.systems))  # same env: keep systems locked elsewhere
     here = nix.current_system()
     built: list[str] = []
-    notes: list[str] = []
     if s.nix and (s.nix.flake or s.nix.shell):
         notes.append(f"[nix] {'flake' if s.nix.flake else 'shell'} is recorded only: zagi "
                      "locked the tools env.toml lists, not the repo's own Nix environment")
