@@ -42,15 +42,30 @@ class Choice:
     outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # system -> output -> path
     source: str | None = None
     note: str | None = None  # said to the user: what was asked is not exactly what was chosen
+    with_attrs: tuple[str, ...] = ()  # installed with `attr` from the same revision (bundle)
 
 
 def _best(entries: list[Entry], catalog: Catalog) -> Entry:
     return max(entries, key=lambda e: (numeric(e.version), len(e.outputs),
-                                       catalog.revisions[e.rev].order, len(e.attr)))
+                                       catalog.revisions[e.rev].order, len(e.attr),
+                                       _leads(e)))
+
+
+def _leads(e: Entry) -> bool:
+    """A bundle's first attribute is the one a lock names (rustc, with cargo)."""
+    bundle = attrs_table().get(e.name, {}).get("bundle", [])
+    return bool(bundle) and bundle[0] == e.attr
 
 
 def _choice(name: str, request: str, e: Entry, note: str | None = None) -> Choice:
-    return Choice(name, request, e.version, e.attr, e.rev, e.outputs, e.source, note)
+    return Choice(name, request, e.version, e.attr, e.rev, e.outputs, e.source, note,
+                  bundled(name, e.attr))
+
+
+def bundled(name: str, attr: str) -> tuple[str, ...]:
+    """What a name's `bundle` (attrs.toml) installs beside the chosen attribute: a name
+    that is several packages in nixpkgs (rust = rustc + cargo), all from one revision."""
+    return tuple(a for a in attrs_table().get(name, {}).get("bundle", []) if a != attr)
 
 
 def _available(entries: list[Entry]) -> str:
@@ -149,7 +164,8 @@ def _by_attribute(catalog: Catalog, name: str, req: Request, rev: str | None,
     note = None if req.text in _ANY else (
         f"{name} {req.text}: no recorded fact; using nixpkgs attribute {chosen} of {where}, "
         "whose version `zagi lock` reads and checks")
-    return Choice(name, req.text, None, chosen, where, note=note)
+    return Choice(name, req.text, None, chosen, where, note=note,
+                  with_attrs=bundled(name, chosen))
 
 
 def checked(name: str, request: str, version: str) -> str | None:

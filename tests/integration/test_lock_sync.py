@@ -55,6 +55,21 @@ def test_init_lock_sync_runs_the_locked_tool(tmp_path: Path, z: Callable[..., Ra
     assert (tmp_path / ".zagi" / ".gitignore").read_text().count("/env") == 1
 
 
+def test_rust_is_rustc_and_cargo_from_one_revision(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    """nixpkgs ships rustc and cargo as two packages; `rust` must bring both, or the env
+    has a compiler and no build tool (the stand-in splits them as nixpkgs does)."""
+    p = make_project(tmp_path, 'schema = 1\n[tools]\nrust = "1.79"\n')
+    z("lock", cwd=p)
+    assert lock_of(p)["packages"]["rust"] == {"attr": "rustc", "with": ["cargo"], "kind": "tool",
+                                              "nixpkgs": "rev-b", "request": "1.79",
+                                              "version": "1.79.0"}
+    z("sync", cwd=p)
+    assert tool_output(p, "rustc", "--version") == "rustc 1.79.0"
+    assert tool_output(p, "cargo", "--version") == "cargo 1.79.0"
+    bins = p / ".zagi" / "env" / "bin"
+    assert (bins / "rustc").resolve().parent.parent != (bins / "cargo").resolve().parent.parent
+
+
 def test_env_exposes_headers_pkgconfig_and_activation(tmp_path: Path, z: Callable[..., Ran],
                                                       zenv: dict[str, str]) -> None:
     p = make_project(tmp_path, NODE20 + '[env]\nAPP_ENV = "dev it\'s"\n')

@@ -103,11 +103,17 @@ def test_the_typed_lock_round_trips_byte_for_byte(tmp_path: Path) -> None:
     full["packages"] = {"node": {"kind": "tool", "request": "20", "version": "20.12.2",
                                  "attr": "nodejs_20", "nixpkgs": "rev-a"},
                         "zig": {"kind": "tool", "request": "attr:zig", "version": None,
-                                "attr": "zig", "nixpkgs": "26.05"}}
+                                "attr": "zig", "nixpkgs": "26.05"},
+                        "rust": {"kind": "tool", "request": "1.79", "version": "1.79.0",
+                                 "attr": "rustc", "with": ["cargo"], "nixpkgs": "rev-a"}}
     full["systems"]["aarch64-darwin"] = {"out": "/nix/store/def-zagi-env"}
     parsed = lock.parse(full, "x")
     assert parsed.canonical() == lock.canonical(full)
     assert parsed.system("aarch64-darwin") == lock.SystemLock("/nix/store/def-zagi-env")
+    assert parsed.packages["rust"].attrs == ("rustc", "cargo")
+    full["packages"]["rust"]["with"] = "cargo"
+    with pytest.raises(BadInput, match=r"packages\.rust\.with"):
+        lock.parse(full, "x")
 
 
 @pytest.mark.parametrize("name", ["PROMPT_COMMAND", "LD_PRELOAD", "GIT_CONFIG_COUNT"])

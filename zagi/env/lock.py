@@ -13,10 +13,10 @@ from typing import Any
 
 from nixgen import catalog as catalog_mod
 from nixgen.catalog import Catalog
-from nixgen.resolve import Choice, checked, escape_hatch, resolve
+from nixgen.resolve import Choice, bundled, checked, escape_hatch, resolve
 from zagi.core.errors import BadInput, NotLocked
-from zagi.core.names import did_you_mean
 from zagi.core.layout import Project
+from zagi.core.names import did_you_mean
 from zagi.core.versions import parse_request
 from zagi.drivers import nix
 from zagi.env.progress import Progress, Silent
@@ -173,8 +173,8 @@ def nix_data(lk: Lock, cat: Catalog) -> dict[str, Any]:
     return {
         "name": ENV_NAME,
         "nixpkgs": sources,
-        "packages": [{"nixpkgs": p.nixpkgs, "attr": p.attr.split(".")}
-                     for _, p in sorted(lk.packages.items())],
+        "packages": [{"nixpkgs": p.nixpkgs, "attr": attr.split(".")}
+                     for _, p in sorted(lk.packages.items()) for attr in p.attrs],
         "buildEnv": newest,
         "extraOutputs": EXTRA_OUTPUTS,
         "config": dict(lk.nixpkgs_config),
@@ -274,7 +274,9 @@ def _sticky(new: dict[str, Package], old: Lock | None, cat: Catalog,
         keep = (was is not None and name not in (fresh or set()) and was.kind == pkg.kind
                 and was.request == pkg.request and was.nixpkgs in cat.revisions
                 and was.nixpkgs in old.nixpkgs)
-        out[name] = was if keep and was is not None else pkg
+        # the bundle comes from attrs.toml as it is now, so an older lock gains cargo
+        out[name] = (replace(was, with_attrs=bundled(name, was.attr))
+                     if keep and was is not None else pkg)
     return out
 
 
@@ -293,7 +295,7 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
                        file=str(project.env_toml),
                        hint="add one, e.g. `zagi add node@22`, or run `zagi init`")
     old = lockfile.read(project.lock) if project.lock.exists() else None
-    packages = _sticky({name: Package(kind, c.request, c.version, c.attr, c.rev)
+    packages = _sticky({name: Package(kind, c.request, c.version, c.attr, c.rev, c.with_attrs)
                         for name, (kind, c) in sorted(choices.items())}, old, cat, fresh)
     revs = sorted({p.nixpkgs for p in packages.values()})
     new = Lock(

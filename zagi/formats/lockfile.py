@@ -63,10 +63,19 @@ class Package:
     version: str | None  # None only before an escape hatch's version is read
     attr: str
     nixpkgs: str  # a key of Lock.nixpkgs
+    # attributes installed with `attr` from the same revision (rust = rustc + cargo)
+    with_attrs: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
-        return {"kind": self.kind, "request": self.request, "version": self.version,
-                "attr": self.attr, "nixpkgs": self.nixpkgs}
+        out: dict[str, Any] = {"kind": self.kind, "request": self.request,
+                               "version": self.version, "attr": self.attr, "nixpkgs": self.nixpkgs}
+        if self.with_attrs:
+            out["with"] = list(self.with_attrs)
+        return out
+
+    @property
+    def attrs(self) -> tuple[str, ...]:
+        return (self.attr, *self.with_attrs)
 
 
 @dataclass(frozen=True)
@@ -251,14 +260,18 @@ def _source(r: _Reader, v: Any, where: str) -> Source:
 
 def _package(r: _Reader, v: Any, where: str, nixpkgs: dict[str, Source]) -> Package:
     d = r.obj(v, where)
-    r.keys(d, where, {"kind", "request", "version", "attr", "nixpkgs"}, set())
+    r.keys(d, where, {"kind", "request", "version", "attr", "nixpkgs"}, {"with"})
     if d["kind"] not in ("tool", "system", "service"):
         raise r.bad(f"{where}.kind", "tool, system or service")
     if d["nixpkgs"] not in nixpkgs:
         raise r.bad(f"{where}.nixpkgs", "a key of nixpkgs")
     version = None if d["version"] is None else r.text(d["version"], f"{where}.version")
+    extra = d.get("with", [])
+    if not isinstance(extra, list):
+        raise r.bad(f"{where}.with", "a list of attribute names")
     return Package(d["kind"], r.text(d["request"], f"{where}.request"), version,
-                   r.text(d["attr"], f"{where}.attr"), d["nixpkgs"])
+                   r.text(d["attr"], f"{where}.attr"), d["nixpkgs"],
+                   tuple(r.text(a, f"{where}.with") for a in extra))
 
 
 def _system(r: _Reader, v: Any, where: str) -> SystemLock:
