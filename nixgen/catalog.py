@@ -175,13 +175,16 @@ def _archive(raw: dict[str, Any]) -> str | None:
 
 
 def versions_of(source: dict[str, str], attrs: dict[str, list[str]],
-                opts: nix.Options) -> dict[str, dict[str, str]]:
-    """{name: {attr: version}} for the attributes that exist (and are versioned) in `source`."""
+                opts: nix.Options, systems: list[str] | None = None) -> dict[str, dict[str, Any]]:
+    """{name: {attr: version}} for the attributes that exist (and are versioned) in
+    `source`; with `systems`, {name: {attr: {system: {output: path}}}} instead."""
     template = Path(str(resources.files("nixgen").joinpath("templates/versions.nix")))
     with tempfile.TemporaryDirectory(prefix="zagi-versions-") as tmp:
         query = Path(tmp) / "query.json"
         query.write_text(json.dumps({"source": source, "attrs": attrs}))
-        found: dict[str, dict[str, str]] = nix.eval_json(template, {"query": str(query)}, {}, opts)
+        found: dict[str, dict[str, Any]] = nix.eval_json(
+            template, {"query": str(query)},
+            {"systems": json.dumps(systems)} if systems else {}, opts)
     return found
 
 
@@ -204,29 +207,36 @@ def _git_revision(checkout: Path) -> dict[str, str] | None:
     return doc
 
 
-def update(checkouts: list[Path], out: Path, opts: nix.Options) -> Catalog:
+def update(checkouts: list[Path], out: Path, opts: nix.Options,
+           systems: list[str] | None = None) -> Catalog:
     """Evaluate each nixpkgs checkout (oldest first) and write a catalog to `out`.
 
     Only the attributes in nixgen/data/attrs.toml are evaluated; each missing or
     broken one is skipped. A git checkout is recorded as its commit (fetched by
     `zagi lock` from GitHub's archive, dated by its commit time); any other directory
-    as a path relative to `out`'s directory (the stand-in sets).
+    as a path relative to `out`'s directory (the stand-in sets). With `systems`, each
+    entry records its output paths there too (evaluated, not built), so locks of it
+    go by store path.
     """
     wanted = {name: spec["attrs"] for name, spec in attrs_table().items()}
     revisions: list[dict[str, Any]] = []
-    packages: dict[str, list[dict[str, str]]] = {}
+    packages: dict[str, list[dict[str, Any]]] = {}
     for checkout in checkouts:
         if not (checkout / "default.nix").exists():
             raise BadInput(f"{checkout}: not a nixpkgs checkout (no default.nix)")
         git = _git_revision(checkout)
         rev_id = git["id"] if git else checkout.name
-        found = versions_of({"path": str(checkout.resolve())}, wanted, opts)
+        source = {"path": str(checkout.resolve())}
+        found = versions_of(source, wanted, opts)
+        paths = versions_of(source, wanted, opts, systems) if systems else {}
         revisions.append(git or {"id": rev_id, "path": os.path.relpath(
             checkout.resolve(), out.parent.resolve())})
         for name, by_attr in sorted(found.items()):
             for attr, version in sorted(by_attr.items()):
-                packages.setdefault(name, []).append(
-                    {"version": str(version), "attr": attr, "rev": rev_id})
+                entry: dict[str, Any] = {"version": str(version), "attr": attr, "rev": rev_id}
+                if outs := paths.get(name, {}).get(attr):
+                    entry["outputs"] = outs
+                packages.setdefault(name, []).append(entry)
     doc = {"format": FORMAT, "revisions": revisions,
            "packages": {k: sorted(v, key=lambda e: (numeric(e["version"]), e["rev"], e["attr"]))
                         for k, v in sorted(packages.items())}}

@@ -6,11 +6,17 @@
 # With part = "outputs": instead of the env, the store paths it links (each package's
 # outputs buildEnv installs), so a lock for another system can read their closure from
 # the narinfos of the caches Nix uses without building anything.
+# With part = "packages": per package (in spec.packages' order), the paths of the
+# outputs zagi installs (out, bin, lib, dev, man where it has them): what the lock
+# records and zagi/env/compose.py composes. part = "build": those outputs, to build.
 { data, system ? builtins.currentSystem, part ? "env" }:
 let
   spec = builtins.fromJSON (builtins.readFile data);
+  # no sha256: every package of that set was locked by store path; the paths a build
+  # from it gives are checked against the lock instead
   source = r: if r ? path then /. + r.path
-              else builtins.fetchTarball { inherit (r) url sha256; };
+              else if r ? sha256 then builtins.fetchTarball { inherit (r) url sha256; }
+              else builtins.fetchTarball r.url;
   # Explicit config (only what env.toml's [nix] asks: allowUnfree,
   # permittedInsecurePackages) and no overlays: nixpkgs would otherwise read the user's
   # ~/.config/nixpkgs (config.nix, overlays), and the same lock would give other outputs.
@@ -22,7 +28,12 @@ let
   installed = p: builtins.filter (o: p ? ${o})
     ((p.meta.outputsToInstall or [ "out" ]) ++ spec.extraOutputs);
   outputs = builtins.concatMap (p: map (o: p.${o}.outPath) (installed p)) paths;
+  kept = [ "out" "bin" "lib" "dev" "man" ];
+  chosen = p: builtins.filter (o: builtins.elem o (p.outputs or [ "out" ])) kept;
 in if part == "outputs" then outputs
+# (p.drvPath first: nixpkgs' licence and insecurity checks guard it, not each output)
+else if part == "packages" then map (p: builtins.seq p.drvPath (map (o: p.${o}.outPath) (chosen p))) paths
+else if part == "build" then builtins.concatMap (p: builtins.seq p.drvPath (map (o: p.${o}) (chosen p))) paths
 else (builtins.getAttr spec.buildEnv sets).buildEnv {
   name = spec.name;
   inherit paths;

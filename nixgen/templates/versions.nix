@@ -2,17 +2,33 @@
 # JSON file { source = { path } or { url; sha256 }; attrs = { name = [ "attr.path" ]; }; }.
 # Output: { name = { attr = version; }; }; missing, broken or unversioned attributes are
 # left out. Used by `zagi catalog update` and to check escape-hatch attributes at lock time.
-{ query, system ? builtins.currentSystem }:
+# With systems = [ ... ] (a JSON list, --argstr): { name = { attr = { system = { output =
+# path; }; }; }; } instead: the store paths of the outputs zagi installs (out, bin, lib,
+# dev, man), per system, evaluated not built, for a catalog that locks by store path.
+{ query, system ? builtins.currentSystem, systems ? "" }:
 let
   q = builtins.fromJSON (builtins.readFile query);
   src = if q.source ? path then /. + q.source.path
         else builtins.fetchTarball { inherit (q.source) url sha256; };
-  pkgs = import src { inherit system; config = { }; overlays = [ ]; };  # never the user's
-  lookup = path: builtins.foldl' (s: a: if s != null && builtins.isAttrs s && s ? ${a} then s.${a} else null)
-    pkgs (builtins.filter builtins.isString (builtins.split "\\." path));
+  pkgsFor = system: import src { inherit system; config = { }; overlays = [ ]; };  # never the user's
+  pkgs = pkgsFor system;
+  lookupIn = set: path: builtins.foldl' (s: a: if s != null && builtins.isAttrs s && s ? ${a} then s.${a} else null)
+    set (builtins.filter builtins.isString (builtins.split "\\." path));
+  lookup = lookupIn pkgs;
   versionOf = path:
     let r = builtins.tryEval (let p = lookup path; in if p != null && p ? version then p.version else null);
     in if r.success then r.value else null;
   perName = attrs: builtins.listToAttrs (builtins.filter (x: x.value != null)
     (map (a: { name = a; value = versionOf a; }) attrs));
-in builtins.mapAttrs (name: attrs: perName attrs) q.attrs
+  kept = [ "out" "bin" "lib" "dev" "man" ];
+  outputsOf = set: path:
+    let r = builtins.tryEval (let p = lookupIn set path; in
+          if p == null || !(p ? outPath) then null
+          else builtins.seq p.drvPath builtins.listToAttrs (map (o: { name = o; value = p.${o}.outPath; })
+                 (builtins.filter (o: builtins.elem o (p.outputs or [ "out" ])) kept)));
+    in if r.success then r.value else null;
+  bySystem = path: builtins.listToAttrs (builtins.filter (x: x.value != null)
+    (map (s: { name = s; value = outputsOf (pkgsFor s) path; }) (builtins.fromJSON systems)));
+  pathsOf = attrs: builtins.listToAttrs (map (a: { name = a; value = bySystem a; }) attrs);
+in if systems != "" then builtins.mapAttrs (name: attrs: pathsOf attrs) q.attrs
+else builtins.mapAttrs (name: attrs: perName attrs) q.attrs

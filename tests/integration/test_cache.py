@@ -58,17 +58,20 @@ def _delete_closure(closure: list[str], out: str) -> bool:
     refuses anything that is rooted: only garbage and these paths go, one at a time,
     in passes until nothing more can be deleted.
     """
-    doomed: set[str] = set()
-    for p in closure:
-        if Path(p).exists():
-            doomed.update(subprocess.run(["nix-store", "--query", "--referrers-closure", p],
-                                         capture_output=True, text=True).stdout.split())
     # A derivation stays alive while any of its outputs does (keep-derivations), and the
-    # stand-in's .drv files all refer to its bootstrap: their outputs go too (if unrooted).
-    drvs = [p for p in doomed if p.endswith(".drv")]
-    if drvs:
-        doomed.update(subprocess.run(["nix-store", "--query", "--outputs", *drvs],
-                                     capture_output=True, text=True).stdout.split())
+    # stand-in's .drv files all refer to its bootstrap: their outputs go too (if unrooted),
+    # and so, until nothing new turns up, whatever refers to those (an env of a server).
+    doomed: set[str] = set()
+    todo = [p for p in closure if Path(p).exists()]
+    while todo:
+        found = set(subprocess.run(["nix-store", "--query", "--referrers-closure", *todo],
+                                   capture_output=True, text=True).stdout.split())
+        drvs = [p for p in found - doomed if p.endswith(".drv")]
+        if drvs:
+            found.update(subprocess.run(["nix-store", "--query", "--outputs", *drvs],
+                                        capture_output=True, text=True).stdout.split())
+        todo = [p for p in found - doomed if Path(p).exists()]
+        doomed |= found
     for _ in range(len(doomed) + 1):
         progress = False
         for p in sorted(doomed):

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.integration.machine import Machine, Upstream
+from tests.integration.machine import Machine, Upstream, _system_python
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -216,3 +216,67 @@ def test_a_users_nixpkgs_overlay_does_not_change_the_env(machines: Any) -> None:
     odd.zagi("sync", cwd=mine)
     ran = odd.run(str(mine / ".zagi" / "env" / "bin" / "node"), "--version")
     assert ran.out.strip() == "v20.12.2"
+
+
+def _path_catalog(m: Machine, where: Path) -> Path:
+    """A catalog like the shipped one: every entry with its store paths per system, and
+    its package sets out of reach (a directory that does not exist), so any evaluation,
+    hashing or download of a package set fails the test instead of going unnoticed."""
+    from tests.conftest import REPO, run_zagi
+    from tests.integration.conftest import STANDIN
+
+    made = m.mkdir(where)
+    out = made / "catalog.json"
+    ran = run_zagi("catalog", "update", "--nixpkgs", str(STANDIN / "rev-a"), "--nixpkgs",
+                   str(STANDIN / "rev-b"), "--paths-for", "x86_64-linux", "--paths-for",
+                   "i686-linux", "--out", str(out), cwd=REPO)
+    assert ran.code == 0, ran.err
+    doc = json.loads(out.read_text())
+    for r in doc["revisions"]:
+        r["path"] = f"/nonexistent/{r['id']}"
+    out.write_text(json.dumps(doc))
+    out.chmod(0o644)
+    return made
+
+
+def test_a_lock_by_store_path_downloads_no_package_set_and_builds_nothing(
+        machines: Any, upstream: Upstream) -> None:
+    """issue 13: node 20 + python 3.12 + postgres 16 whose paths the catalog records,
+    against the caches the user has: no package set is read, nothing but the env's own
+    composition (Nix's builtin buildenv) is built, and a second machine syncing the lock
+    does the same."""
+    a: Machine = machines("a")
+    b: Machine = machines("b")
+    cat = _path_catalog(a, a.dir / "catalog")
+    repo = a.mkdir(a.dir / "repo")
+    a.run("git", "init", "-q", str(repo))
+    a.mkdir(repo / ".zagi")
+    (repo / ".zagi" / "env.toml").write_text(
+        '[tools]\nnode = "20"\npython = "3.12"\n[services]\npostgres = "16"\n')
+    zagi = ["env", f"ZAGI_NIXPKGS={cat}", _system_python(), "-m", "zagi"]
+    a.run(*zagi, "lock", cwd=repo)
+    lock = json.loads((repo / ".zagi" / "env.lock").read_text())
+    assert all("sha256" not in src for src in lock["nixpkgs"].values())  # never hashed
+    entry = next(iter(lock["systems"].values()))
+    assert sorted(entry["packages"]) == ["node", "postgres", "python"]
+    out, closure = _closure(repo)
+    info = a.path_info(closure)
+    built_here = sorted(p for p in closure if info[p].get("ultimate"))
+    assert built_here == [out]  # the composed env; every package came signed from upstream
+    assert all(_signed_by(info[p], "upstream-1") for p in closure if p != out)
+    synced = a.run(*zagi, "sync", "--json", cwd=repo)
+    assert json.loads(synced.out)["built"] == []
+    assert a.run(".zagi/env/bin/python3", "--version", cwd=repo).out.strip() == "Python 3.12.4"
+    # the next machine: the lock alone, its store empty
+    cat_b = _path_catalog(b, b.dir / "catalog")
+    repo_b = b.mkdir(b.dir / "repo")
+    b.run("git", "init", "-q", str(repo_b))
+    b.mkdir(repo_b / ".zagi")
+    for name in ("env.toml", "env.lock"):
+        (repo_b / ".zagi" / name).write_text((repo / ".zagi" / name).read_text())
+    data = json.loads(b.run("env", f"ZAGI_NIXPKGS={cat_b}", _system_python(), "-m", "zagi",
+                            "sync", "--json", cwd=repo_b).out)
+    assert [Path(p).name.split("-", 1)[1] for p in data["built"]] == ["zagi-env.drv"], data
+    assert b.run(".zagi/env/bin/node", "--version", cwd=repo_b).out.strip() == "v20.12.2"
+    assert b.run(".zagi/env/bin/postgres", "--version", cwd=repo_b).out.strip() == \
+        "postgres (PostgreSQL) 16.2"

@@ -41,7 +41,8 @@ def _evil_lock(tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> t
     canary = f"AGE-SECRET-KEY-{uuid.uuid4().hex.upper()}"
     identity = tmp_path / "identity.txt"
     identity.write_text(canary + "\n")
-    p = make_project(tmp_path / "repo", '[tools]\nnode = "20"\n')
+    # a name the catalog has no paths for (an escape hatch), so its package set is evaluated
+    p = make_project(tmp_path / "repo", '[tools]\nmynode = { attr = "nodejs_20" }\n')
     z("lock", cwd=p)
     src = tmp_path / "evil"
     src.mkdir()
@@ -87,11 +88,29 @@ def test_an_allowed_source_is_still_evaluated_restricted(
     assert f"stolen: {canary}" in unrestricted.stderr  # the control
 
 
+def test_a_lock_whose_store_paths_are_not_the_catalogs_is_refused_before_fetching(
+        tmp_path: Path, z: Callable[..., Ran]) -> None:
+    """The lock's per-system paths are what the env is made of: a repository that swaps
+    one (here node's for a path of its own choosing) is refused, nothing fetched."""
+    p = make_project(tmp_path / "repo", '[tools]\nnode = "20"\n')
+    z("lock", cwd=p)
+    lock = json.loads((p / ".zagi" / "env.lock").read_text())
+    (system,) = lock["systems"]
+    planted = "/nix/store/" + "q" * 32 + "-nodejs-20.12.2"
+    lock["systems"][system]["packages"]["node"] = [planted]
+    lock["systems"][system].pop("closure")  # so no cache is asked for it either
+    (p / ".zagi" / "env.lock").write_text(json.dumps(lock, indent=2, sort_keys=True) + "\n")
+    ran = z("sync", "--json", cwd=p, check=False)
+    assert ran.code == 2, ran.out + ran.err
+    assert "store paths for node are not what the catalog" in ran.json()["error"]
+    assert not (p / ".zagi" / "env").exists()
+
+
 def test_an_allowed_source_is_not_built_without_the_sandbox(
         tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> None:
     """A package set outside the catalog brings its own builders: not without Nix's
     sandbox (Debian's nix-bin here has sandbox = false), unless the user accepts it."""
-    p = make_project(tmp_path / "repo", '[tools]\nnode = "20"\n')
+    p = make_project(tmp_path / "repo", '[tools]\nmynode = { attr = "nodejs_20" }\n')
     z("lock", cwd=p)
     lock = json.loads((p / ".zagi" / "env.lock").read_text())
     (rev,) = lock["nixpkgs"]

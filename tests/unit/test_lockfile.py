@@ -144,3 +144,16 @@ def test_a_lock_may_carry_only_the_nixpkgs_config_env_toml_can_ask_for(tmp_path:
         with pytest.raises(BadInput) as err:
             lock.read(path)
         assert "nixpkgs_config" in err.value.message
+
+
+@pytest.mark.parametrize("paths", [[], ["/etc/passwd"], "x", [3],
+                                   ["/nix/store/" + "a" * 32 + "-x/../y"]])
+def test_a_systems_package_paths_must_be_plain_store_paths(tmp_path: Path, paths: Any) -> None:
+    bad = json.loads(json.dumps(GOOD))
+    bad["systems"]["x86_64-linux"]["packages"] = {"node": paths}
+    with pytest.raises(BadInput, match=r"systems\.x86_64-linux\.packages\.node"):
+        lock.parse(bad, "x")
+    good = json.loads(json.dumps(GOOD))
+    good["systems"]["x86_64-linux"]["packages"] = {"node": ["/nix/store/" + "a" * 32 + "-n-1"]}
+    assert lock.parse(good, "x").systems["x86_64-linux"].packages == {
+        "node": ("/nix/store/" + "a" * 32 + "-n-1",)}

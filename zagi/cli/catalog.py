@@ -98,6 +98,10 @@ def update(
     facts: Annotated[list[Path] | None, typer.Option(
         "--facts", help="Build from harvested facts (JSON Lines, repeatable), e.g. "
                         "nixgen/facts/facts.jsonl.")] = None,
+    paths_for: Annotated[list[str] | None, typer.Option(
+        "--paths-for", metavar="SYSTEM",
+        help="With --nixpkgs: record each entry's output store paths on SYSTEM too "
+             "(repeatable), so locks of it go by store path.")] = None,
     json: Json = False,
     verbose: Verbose = False,
 ) -> None:
@@ -106,7 +110,7 @@ def update(
     FILE:LINE and writes nothing)."""
     from zagi.cli.output import console, emit_json
     from zagi.env import catalog
-    cat, report = catalog.update(nixpkgs or [], facts or [], out)
+    cat, report = catalog.update(nixpkgs or [], facts or [], out, paths_for)
     n = sum(len(v) for v in cat.packages.values())
     skipped = sum(report.skipped.values()) if report else 0
     if json:

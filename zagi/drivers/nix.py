@@ -220,6 +220,24 @@ def instantiate(template: Path, args: dict[str, str], argstrs: dict[str, str],
 Event = Callable[[str, str], None]  # ("build" | "fetch", store path) as Nix starts each
 
 
+def build(template: Path, args: dict[str, str], argstrs: dict[str, str], opts: Options,
+          on_event: Event | None = None) -> list[str]:
+    """nix-build --no-out-link of a template that gives a list of (output) derivations:
+    their output paths, built or substituted (no GC root: the caller composes and roots)."""
+    argv = ["nix-build", "--no-out-link", str(template), *opts.argv()]
+    for k, v in args.items():
+        argv += ["--arg", k, v]
+    for k, v in argstrs.items():
+        argv += ["--argstr", k, v]
+    _require()
+    res = proc.stream(argv, _events(on_event), timeout=BUILD_TIMEOUT)
+    if not res.ok:
+        kind = NixEvalError if "error:" in res.stderr and "building '" not in res.stderr \
+            else NixBuildError
+        raise _failure("nix build", res, kind)
+    return res.stdout.split()
+
+
 def _events(on_event: Event | None) -> Callable[[str], None]:
     """A reader of Nix's stderr lines that reports each build and fetch as it starts."""
 

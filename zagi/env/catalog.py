@@ -66,10 +66,14 @@ def choose(text: str) -> tuple[Catalog, Choice]:
     return cat, resolve(cat, name.strip(), request.strip() or "latest")
 
 
-def update(checkouts: list[Path], facts: list[Path], out: Path) -> tuple[Catalog, Report | None]:
+def update(checkouts: list[Path], facts: list[Path], out: Path,
+           systems: list[str] | None = None) -> tuple[Catalog, Report | None]:
     """Evaluate nixpkgs checkouts with Nix, or build from facts files; not both."""
     if bool(checkouts) == bool(facts):
         raise BadInput("give either --nixpkgs CHECKOUT... or --facts FILE...")
     if facts:
+        if systems:
+            raise BadInput("--paths-for is for --nixpkgs: facts carry their own paths")
         return catalog.update_from_facts(facts, out)
-    return catalog.update(checkouts, out, nix.Options()), None
+    return catalog.update(checkouts, out, nix.Options(),
+                          [nix.check_system(s) for s in systems or []]), None

@@ -5,11 +5,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import tempfile
 from dataclasses import dataclass, field, replace
-from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from nixgen import catalog as catalog_mod
 from nixgen.catalog import Catalog
@@ -19,13 +16,12 @@ from zagi.core.layout import Project
 from zagi.core.names import did_you_mean
 from zagi.core.versions import parse_request
 from zagi.drivers import nix
+from zagi.env import compose
+from zagi.env.evaluate import _template_source
 from zagi.env.progress import Progress, Silent
 from zagi.formats import lockfile, spec
 from zagi.formats.lockfile import Lock, Package, Source, SystemLock
 from zagi.formats.spec import EnvSpec, ToolSpec
-
-ENV_NAME = "zagi-env"  # one name for every project, so identical envs share one store path
-EXTRA_OUTPUTS = ["dev", "man"]
 
 
 def spec_hash(s: EnvSpec) -> str:
@@ -70,27 +66,34 @@ def _system(cat: Catalog, name: str, pin: str | None) -> Choice:
     return resolve(cat, name, "latest", pin)
 
 
-def _source(cat: Catalog, rev: str) -> Source:
-    """How the lock records a nixpkgs revision: a stand-in set, or a tarball with its hash."""
+def _source(cat: Catalog, rev: str, hashed: bool = True) -> Source:
+    """How the lock records a nixpkgs revision: a stand-in set, or a tarball; with its
+    hash only when `hashed` (something of it is evaluated: hashing a tarball means
+    downloading it, which a lock by store path exists to avoid)."""
     r = cat.revisions[rev]
     local = cat.revision_dir(rev)
     if local is not None:
-        return Source(nix.hash_path(local), standin=rev)
+        return Source(nix.hash_path(local) if hashed else None, standin=rev)
     if not r.url:
         raise BadInput(f"catalog revision {rev} has neither a path nor a url")
-    return Source(nix.prefetch_tarball(r.url), url=r.url, rev=r.rev or rev)
+    return Source(nix.prefetch_tarball(r.url) if hashed else None, url=r.url, rev=r.rev or rev)
 
 
-def _template_source(cat: Catalog, rev: str, src: Source) -> dict[str, str]:
-    """A locked nixpkgs source as the templates read it: a local path or a tarball + hash."""
-    if src.standin is not None:
-        local = cat.revision_dir(src.standin) if src.standin in cat.revisions else None
-        if local is None:
-            raise BadInput(f"this lock uses the stand-in package set revision {rev!r}",
-                           hint="set ZAGI_NIXPKGS to the stand-in set (fixtures/nixpkgs)")
-        return {"path": str(local)}
-    assert src.url is not None  # lockfile.parse guarantees standin or url
-    return {"url": src.url, "sha256": src.sha256}
+def _sources(packages: dict[str, Package], old: Lock | None, cat: Catalog,
+             systems: list[str]) -> dict[str, Source]:
+    """Each revision the packages use; hashed only if one of its packages must be
+    evaluated on one of `systems` (an escape hatch, or no store paths in the catalog).
+    A revision the old lock hashed keeps its hash (no download)."""
+    evaluated = {p.nixpkgs for n, p in packages.items() if p.version is None
+                 or any(compose.catalog_paths(cat, n, p, s) is None for s in systems)}
+    out = {}
+    for rev in sorted({p.nixpkgs for p in packages.values()}):
+        was = old.nixpkgs.get(rev) if old else None
+        if was is not None and (was.sha256 or rev not in evaluated):
+            out[rev] = was
+        else:
+            out[rev] = _source(cat, rev, hashed=rev in evaluated)
+    return out
 
 
 def _check_hatches(lk: Lock, cat: Catalog, opts: nix.Options,
@@ -166,91 +169,39 @@ def vouch(lk: Lock, cat: Catalog, allowed: list[str]) -> None:
                  + "; or relock from the catalog: zagi lock")
 
 
-def nix_data(lk: Lock, cat: Catalog) -> dict[str, Any]:
-    """The JSON the static template reads, from a lock (so sync rebuilds exactly it)."""
-    sources = {rev: _template_source(cat, rev, src) for rev, src in lk.nixpkgs.items()}
-    newest = max(sources, key=lambda r: cat.revisions[r].order if r in cat.revisions else -1)
-    return {
-        "name": ENV_NAME,
-        "nixpkgs": sources,
-        "packages": [{"nixpkgs": p.nixpkgs, "attr": attr.split(".")}
-                     for _, p in sorted(lk.packages.items()) for attr in p.attrs],
-        "buildEnv": newest,
-        "extraOutputs": EXTRA_OUTPUTS,
-        "config": dict(lk.nixpkgs_config),
-    }
+def _here(lk: Lock, cat: Catalog, paths: compose.Paths, opts: nix.Options,
+          progress: Progress) -> tuple[SystemLock, list[str]]:
+    """This system's entry: its packages' paths fetched (or built from nixpkgs where no
+    cache has them), composed, and the closure recorded. Also what Nix built."""
+    built: list[str] = []
+
+    def event(kind: str, path: str) -> None:
+        if kind == "build":
+            built.append(path)
+        progress.event(kind, path)
+
+    progress.plan(0, len(nix.invalid([p for ps in paths.values() for p in ps])))
+    compose.realise_paths(lk, cat, paths, opts, event)
+    drv, out = compose.derivation(lk, paths)
+    nix.realise(drv, opts, on_event=event)
+    return SystemLock(out, tuple(nix.closure(out)), packages=paths), built
 
 
-def template() -> Path:
-    return Path(str(resources.files("nixgen").joinpath("templates/env.nix")))
-
-
-def evaluate(lk: Lock, cat: Catalog, system: str, opts: nix.Options) -> tuple[str, str]:
-    """Instantiate the env for `system` without building: (derivation, output path).
-
-    Always restricted: the evaluation may read the template, its data, the stand-in sets
-    and the store, and fetch the lock's own nixpkgs URLs; nothing else of the user's.
-    """
-    data = nix_data(lk, cat)
-    with tempfile.TemporaryDirectory(prefix="zagi-gen-") as tmp:
-        data_file = Path(tmp) / "env.json"
-        data_file.write_text(json.dumps(data, sort_keys=True))
-        # a local (stand-in) set may import its siblings (../lib): allow its parent
-        local = [str(Path(s["path"]).parent) for s in data["nixpkgs"].values() if "path" in s]
-        search = [str(template().parent), tmp, *dict.fromkeys(local)]
-        uris = [s["url"] for s in data["nixpkgs"].values() if "url" in s]
-        try:
-            return nix.instantiate(template(), {"data": str(data_file)}, {"system": system},
-                                   opts.restricted(search, uris))
-        except nix.NixEvalError as exc:
-            raise _explained(exc) from None
-
-
-def _explained(exc: nix.NixEvalError) -> nix.NixEvalError:
-    """nixpkgs' refusals, with the env.toml line that lifts them."""
-    tail = exc.log_tail or ""
-    if "unfree license" in tail:
-        exc.message = "a package has an unfree license, and nixpkgs refuses to evaluate it"
-        exc.hint = "if you accept its licence: [nix] allow_unfree = true in .zagi/env.toml"
-    elif "marked as insecure" in tail:
-        exc.message = "a package is marked as insecure, and nixpkgs refuses to evaluate it"
-        exc.hint = ('to use it anyway: [nix] permitted_insecure = ["<name-version>"] in '
-                    ".zagi/env.toml (the name is in the error above)")
-    return exc
-
-
-def outputs(lk: Lock, cat: Catalog, system: str, opts: nix.Options) -> list[str]:
-    """The store paths the env links on `system` (its packages' installed outputs),
-    evaluated, not built, under the same restrictions as the env itself."""
-    data = nix_data(lk, cat)
-    with tempfile.TemporaryDirectory(prefix="zagi-gen-") as tmp:
-        data_file = Path(tmp) / "env.json"
-        data_file.write_text(json.dumps(data, sort_keys=True))
-        local = [str(Path(s["path"]).parent) for s in data["nixpkgs"].values() if "path" in s]
-        uris = [s["url"] for s in data["nixpkgs"].values() if "url" in s]
-        found = nix.eval_json(template(), {"data": str(data_file)},
-                              {"system": system, "part": "outputs"},
-                              opts.restricted([str(template().parent), tmp,
-                                               *dict.fromkeys(local)], uris))
-    if not isinstance(found, list) or not all(isinstance(p, str) for p in found):
-        raise BadInput("the env template returned something other than store paths")
-    return sorted(set(found))
-
-
-def _elsewhere(lk: Lock, cat: Catalog, system: str, out: str, opts: nix.Options,
-               notes: list[str]) -> SystemLock:
+def _elsewhere(lk: Lock, system: str, paths: compose.Paths, notes: list[str]) -> SystemLock:
     """Another system's entry, from the caches Nix uses: its packages' closure, `partial`
-    (the env itself is built where it is used); just `out` when no cache has them."""
+    (the env itself is composed where it is used); just the paths when no cache has them."""
     from zagi.cache import upstream
     from zagi.core.errors import ZagiError
 
+    out = compose.out_path(lk, paths, system)
     try:
-        closure = upstream.closure(outputs(lk, cat, system, opts), nix.store_info())
+        closure = upstream.closure(sorted({p for ps in paths.values() for p in ps}),
+                                   nix.store_info())
     except ZagiError as exc:
         notes.append(f"{system}: recorded the output only, not its closure ({exc.message}); "
                      f"a sync there will record it")
-        return SystemLock(out)
-    return SystemLock(out, closure, partial=True)
+        return SystemLock(out, packages=paths)
+    return SystemLock(out, closure, partial=True, packages=paths)
 
 
 @dataclass
@@ -297,12 +248,10 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
     old = lockfile.read(project.lock) if project.lock.exists() else None
     packages = _sticky({name: Package(kind, c.request, c.version, c.attr, c.rev, c.with_attrs)
                         for name, (kind, c) in sorted(choices.items())}, old, cat, fresh)
-    revs = sorted({p.nixpkgs for p in packages.values()})
+    here = nix.current_system()
     new = Lock(
         spec_hash=spec_hash(s),
-        # a revision the old lock already has keeps its recorded hash (no download)
-        nixpkgs={rev: old.nixpkgs[rev] if old and rev in old.nixpkgs else _source(cat, rev)
-                 for rev in revs},
+        nixpkgs=_sources(packages, old, cat, systems or [here]),
         packages=packages,
         env=dict(sorted(s.env.items())),
         systems={},
@@ -313,22 +262,20 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
     new = _check_hatches(new, cat, opts, notes)
     if old and old.same_env(new):
         new = replace(new, systems=dict(old.systems))  # same env: keep systems locked elsewhere
-    here = nix.current_system()
     built: list[str] = []
     if s.nix and (s.nix.flake or s.nix.shell):
         notes.append(f"[nix] {'flake' if s.nix.flake else 'shell'} is recorded only: zagi "
                      "locked the tools env.toml lists, not the repo's own Nix environment")
     for system in systems or [here]:
-        drv, out = evaluate(new, cat, system, opts)
+        kept = new.system(system)
+        paths = (kept.packages if kept is not None and kept.packages is not None
+                 else compose.package_paths(new, cat, system, opts))
         if system == here:
-            built, fetched = nix.would_build(drv, opts)
-            progress.plan(len(built), len(fetched))
-            nix.realise(drv, opts, on_event=progress.event)
-            entry = SystemLock(out, tuple(nix.closure(out)))
-        elif (kept := new.system(system)) is not None and kept.out == out and kept.closure:
+            entry, built = _here(new, cat, paths, opts, progress)
+        elif kept is not None and kept.packages == paths and kept.closure:
             entry = kept  # keep a closure recorded there (or read from the caches before)
         else:
-            entry = _elsewhere(new, cat, system, out, opts, notes)
+            entry = _elsewhere(new, system, paths, notes)
         new = new.with_system(system, entry)
     changed = old is None or old.canonical() != new.canonical()
     result = lockfile.write(project.lock, new) if changed else old

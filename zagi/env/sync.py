@@ -16,6 +16,7 @@ import contextlib
 import fcntl
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from zagi.cache import reader as cache_mod
 from zagi.cache.reader import CacheConfig
@@ -24,11 +25,14 @@ from zagi.core.errors import BadInput, NeedsBuild, NixError, NotLocked
 from zagi.core.fsutil import atomic_write, read_bounded
 from zagi.core.layout import Project
 from zagi.drivers import nix
-from zagi.env import state, trust
+from zagi.env import compose, state, trust
 from zagi.env.progress import Progress, Silent
 from zagi.env.result import SyncResult
 from zagi.formats import lockfile
 from zagi.formats.lockfile import Lock, PathInfo, SystemLock
+
+if TYPE_CHECKING:
+    from nixgen.catalog import Catalog
 
 # env.toml's size bound, without importing the env.toml models (pydantic) on the
 # download path; tests/unit/test_layout.py keeps it equal to spec.MAX_SPEC_BYTES.
@@ -96,7 +100,7 @@ def root_sources(lk: Lock, env_id: str, opts: nix.Options) -> int:
     keep-derivations). How many were rooted."""
     n = 0
     for i, (_rev, src) in enumerate(sorted(lk.nixpkgs.items())):
-        path = nix.fixed_output_path(src.sha256) if src.url else None
+        path = nix.fixed_output_path(src.sha256) if src.url and src.sha256 else None
         if path is not None and nix.is_valid(path):
             nix.realise(path, opts, root=layout.source_root(env_id, i))
             n += 1
@@ -226,12 +230,61 @@ def _relock_if_stale(project: Project, frozen: bool, opts: nix.Options,
     return locking.lock(project, None, opts, progress).built
 
 
+def _same_out(project: Project, entry: SystemLock | None, out: str) -> None:
+    if entry and entry.out != out:
+        raise BadInput(f"the lock says the env is {entry.out} but its packages give {out}: "
+                       "the package set differs from the one locked",
+                       file=str(project.lock), hint="run `zagi lock` to relock")
+
+
+def _compose(lk: Lock, entry: SystemLock | None, system: str, cat: Catalog, opts: nix.Options,
+             progress: Progress, allowed: list[str], allow_unsandboxed: bool
+             ) -> tuple[str, compose.Paths, list[str], list[str]]:
+    """The env from its packages' store paths (zagi/env/compose.py): the lock's paths
+    must be what the catalog (or, for a package it has no paths of, the vouched package
+    set) gives; they are fetched from the caches Nix uses, built from nixpkgs only where
+    none has them, and composed without nixpkgs. (out, paths, built, fetched)."""
+    from zagi.env import lock as locking
+
+    # A lock naming a package set zagi cannot vouch for is refused even when none of it
+    # would be evaluated: it is not this catalog's lock (and a checkout of it later may be).
+    locking.vouch(lk, cat, allowed)
+
+    def before_build() -> None:
+        locking.check_build_sandbox(lk, cat, allow_unsandboxed)
+
+    paths = compose.package_paths(lk, cat, system, opts)
+    if entry is not None and entry.packages != paths:
+        wrong = sorted(n for n in set(paths) | set(entry.packages or {})
+                       if paths.get(n) != (entry.packages or {}).get(n))
+        raise BadInput(f"the lock's store paths for {', '.join(wrong)} are not what the catalog "
+                       "and their package set give; nothing was fetched",
+                       file=str(lk.path) if lk.path else None, hint="run `zagi lock` to relock")
+    built: list[str] = []
+    fetched: list[str] = []
+
+    def event(kind: str, path: str) -> None:
+        (built if kind == "build" else fetched).append(path)
+        progress.event(kind, path)
+
+    progress.plan(0, len(nix.invalid([p for ps in paths.values() for p in ps])))
+    compose.realise_paths(lk, cat, paths, opts, event, before_build)
+    drv, out = compose.derivation(lk, paths)
+    if entry is not None and entry.out != out:
+        raise BadInput(f"the lock says the env is {entry.out} but its packages compose to "
+                       f"{out}", file=str(lk.path) if lk.path else None,
+                       hint="run `zagi lock` to relock")
+    nix.realise(drv, opts, on_event=event)
+    return out, paths, built, fetched
+
+
 def _record_system(project: Project, lk: Lock, system: str, out: str,
-                   closure: tuple[PathInfo, ...]) -> Lock:
+                   closure: tuple[PathInfo, ...], paths: compose.Paths | None) -> Lock:
     """First build on this system: add its closure to the lock, keeping the user's trust
     (only zagi's own bookkeeping changed, not what the env is)."""
     was_allowed = trust.is_allowed(project.root, lk.env_id_for(system))
-    lk = lockfile.write(project.lock, lk.with_system(system, SystemLock(out, closure)))
+    lk = lockfile.write(project.lock, lk.with_system(system, SystemLock(out, closure,
+                                                                       packages=paths)))
     if was_allowed:
         trust.allow_id(project.root, lk.env_id_for(system))
     return lk
@@ -276,17 +329,22 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
         from zagi.env import lock as locking
 
         cat = catalog_mod.load()
-        locking.vouch(lk, cat, locking.allowed_sources(allow_sources or []))
-        drv, out = locking.evaluate(lk, cat, system, opts)
-        locking.check_build_sandbox(lk, cat, allow_unsandboxed)
-        if entry and entry.out != out:
-            raise BadInput(f"the lock says the env is {entry.out} but evaluating it gives "
-                           f"{out}: the package set differs from the one locked",
-                           file=str(project.lock), hint="run `zagi lock` to relock")
-        built, fetched = _build(drv, opts, progress)
+        allowed = locking.allowed_sources(allow_sources or [])
+        if entry is not None and entry.packages is None:  # a lock from before store paths
+            locking.vouch(lk, cat, allowed)
+            from zagi.env.evaluate import evaluate
+
+            drv, out = evaluate(lk, cat, system, opts)
+            locking.check_build_sandbox(lk, cat, allow_unsandboxed)
+            _same_out(project, entry, out)
+            built, fetched = _build(drv, opts, progress)
+            paths = None
+        else:
+            out, paths, built, fetched = _compose(lk, entry, system, cat, opts, progress,
+                                                  allowed, allow_unsandboxed)
         closure = _verify(lk, system, out)
         if entry is None and not frozen:
-            lk = _record_system(project, lk, system, out, closure)
+            lk = _record_system(project, lk, system, out, closure, paths)
             env_id = lk.env_id_for(system)
         _install(project, env_id, out, lk, opts, closure)
         root_sources(lk, env_id, opts)

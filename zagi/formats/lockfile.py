@@ -10,6 +10,7 @@ every machine for the same lock. Reading never rewrites; writing is atomic.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -41,10 +42,12 @@ class PathInfo:
 
 @dataclass(frozen=True)
 class Source:
-    """A locked nixpkgs: a stand-in set by name, or a tarball URL with its revision; each
-    with the sha256 (nix32) of its unpacked contents."""
+    """A locked nixpkgs: a stand-in set by name, or a tarball URL with its revision; with
+    the sha256 (nix32) of its unpacked contents when a package of it had to be evaluated
+    (None: every package of it is locked by store path, and nothing was downloaded to
+    hash it; a build from it is then checked by the paths it gives)."""
 
-    sha256: str
+    sha256: str | None
     standin: str | None = None
     url: str | None = None
     rev: str | None = None
@@ -88,6 +91,10 @@ class SystemLock:
     out: str
     closure: tuple[PathInfo, ...] | None = None
     partial: bool = False
+    # name -> the store paths of its installed outputs on this system: the env is these,
+    # composed by Nix's builtin buildenv (none: a lock from before; the env is nixpkgs'
+    # buildEnv of the package set, evaluated)
+    packages: dict[str, tuple[str, ...]] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"out": self.out}
@@ -95,6 +102,8 @@ class SystemLock:
             out["closure"] = [p.to_json() for p in self.closure]
         if self.partial:
             out["partial"] = True
+        if self.packages is not None:
+            out["packages"] = {k: list(v) for k, v in sorted(self.packages.items())}
         return out
 
 
@@ -251,11 +260,11 @@ def _config(r: _Reader, v: Any) -> dict[str, Any]:
 
 def _source(r: _Reader, v: Any, where: str) -> Source:
     d = r.obj(v, where)
-    r.keys(d, where, {"sha256"}, {"standin", "url", "rev"})
+    r.keys(d, where, set(), {"sha256", "standin", "url", "rev"})
     if ("standin" in d) == ("url" in d):
         raise r.bad(where, "either standin or url")
     opt = {k: r.text(d[k], f"{where}.{k}") for k in ("standin", "url", "rev") if k in d}
-    return Source(r.text(d["sha256"], f"{where}.sha256"), **opt)
+    return Source(r.text(d["sha256"], f"{where}.sha256") if "sha256" in d else None, **opt)
 
 
 def _package(r: _Reader, v: Any, where: str, nixpkgs: dict[str, Source]) -> Package:
@@ -276,18 +285,36 @@ def _package(r: _Reader, v: Any, where: str, nixpkgs: dict[str, Source]) -> Pack
 
 def _system(r: _Reader, v: Any, where: str) -> SystemLock:
     d = r.obj(v, where)
-    r.keys(d, where, {"out"}, {"closure", "partial"})
+    r.keys(d, where, {"out"}, {"closure", "partial", "packages"})
     out = r.text(d["out"], f"{where}.out", _STORE)
     partial = d.get("partial", False)
     if not isinstance(partial, bool) or (partial and "closure" not in d):
         raise r.bad(f"{where}.partial", "true beside a closure, or absent")
+    packages = _package_paths(r, d["packages"], f"{where}.packages") if "packages" in d else None
     if "closure" not in d:
-        return SystemLock(out)
+        return SystemLock(out, packages=packages)
     items = d["closure"]
     if not isinstance(items, list):
         raise r.bad(f"{where}.closure", "a list")
     return SystemLock(out, tuple(_path_info(r, p, f"{where}.closure[{i}]")
-                                 for i, p in enumerate(items)), partial)
+                                 for i, p in enumerate(items)), partial, packages)
+
+
+# A store path as it may reach a Nix expression: /nix/store/<32 nix32>-<name>, nothing more
+STORE_PATH = re.compile(r"/nix/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+")
+
+
+def _package_paths(r: _Reader, v: Any, where: str) -> dict[str, tuple[str, ...]]:
+    d = r.obj(v, where)
+    out = {}
+    for name, paths in d.items():
+        if not isinstance(paths, list) or not paths:
+            raise r.bad(f"{where}.{name}", "a non-empty list of store paths")
+        for p in paths:
+            if not isinstance(p, str) or not STORE_PATH.fullmatch(p):
+                raise r.bad(f"{where}.{name}", "store paths (/nix/store/HASH-NAME)")
+        out[str(name)] = tuple(paths)
+    return out
 
 
 def _path_info(r: _Reader, v: Any, where: str) -> PathInfo:

@@ -1,0 +1,66 @@
+"""The env as store paths (zagi/env/compose.py): which paths, in what priority (no Nix)."""
+
+from __future__ import annotations
+
+import pytest
+
+from nixgen.catalog import Catalog, Entry, Revision
+from zagi.core.errors import BadInput
+from zagi.env import compose
+from zagi.formats.lockfile import Lock, Package
+
+NODE = "/nix/store/" + "a" * 32 + "-nodejs-20.12.2"
+NODE_DEV = NODE + "-dev"
+RUSTC = "/nix/store/" + "r" * 32 + "-rustc-1.79.0"
+CARGO = "/nix/store/" + "c" * 32 + "-cargo-1.79.0"
+
+
+def catalog() -> Catalog:
+    revs = {"new": Revision("new", 0)}
+    return Catalog(revs, {
+        "node": [Entry("node", "20.12.2", "nodejs_20", "new", outputs={
+            "x86_64-linux": {"out": NODE, "dev": NODE_DEV, "debug": "/nix/store/x-debug"}})],
+        "rust": [Entry("rust", "1.79.0", "rustc", "new", outputs={"x86_64-linux": {"out": RUSTC}}),
+                 Entry("rust", "1.79.0", "cargo", "new", outputs={"x86_64-linux": {"out": CARGO}})],
+    })
+
+
+def lock(**packages: Package) -> Lock:
+    return Lock("sha256:x", {}, dict(packages), {}, {})
+
+
+def test_catalog_paths_are_the_installed_outputs_in_a_fixed_order() -> None:
+    pkg = Package("tool", "20", "20.12.2", "nodejs_20", "new")
+    assert compose.catalog_paths(catalog(), "node", pkg, "x86_64-linux") == (NODE, NODE_DEV)
+    assert compose.catalog_paths(catalog(), "node", pkg, "aarch64-darwin") is None
+    other = Package("tool", "20", "20.11.1", "nodejs_20", "new")  # not the catalog's version
+    assert compose.catalog_paths(catalog(), "node", other, "x86_64-linux") is None
+
+
+def test_a_bundle_needs_the_paths_of_every_attribute() -> None:
+    both = Package("tool", "1.79", "1.79.0", "rustc", "new", ("cargo",))
+    assert compose.catalog_paths(catalog(), "rust", both, "x86_64-linux") == (RUSTC, CARGO)
+    cat = catalog()
+    cat.packages["rust"] = cat.packages["rust"][:1]  # cargo's paths not recorded
+    assert compose.catalog_paths(cat, "rust", both, "x86_64-linux") is None
+
+
+def test_priorities_are_distinct_and_the_projects_manager_beats_the_bundled_one() -> None:
+    lk = lock(node=Package("tool", "20", "20", "nodejs_20", "new"),
+              npm=Package("tool", "10", "10", "nodePackages.npm", "new"),
+              postgres=Package("service", "16", "16", "postgresql_16", "new"),
+              libpq=Package("system", "latest", "16", "libpq", "new"),
+              go=Package("tool", "1.22", "1.22", "go", "new"))
+    prio = compose.priorities(lk)
+    assert len(set(prio.values())) == len(prio)  # never a tie: buildenv fails on one
+    assert prio["npm"] < prio["node"] < prio["postgres"] < prio["libpq"]
+    assert prio["go"] < prio["node"]  # alphabetical among tools
+
+
+@pytest.mark.parametrize("path", ["/nix/store/short-x", "/etc/passwd",
+                                  "/nix/store/" + "a" * 32 + "-x\"; builtins.exec",
+                                  "/nix/store/" + "a" * 32 + "-x/../../etc"])
+def test_only_plain_store_paths_reach_the_compose_expression(path: str) -> None:
+    lk = lock(node=Package("tool", "20", "20", "nodejs_20", "new"))
+    with pytest.raises(BadInput, match="is not a store path"):
+        compose._data(lk, {"node": (path,)})
