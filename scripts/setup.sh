@@ -21,9 +21,10 @@ need_root_cmd=()
 # command -> Debian package that provides it
 declare -A PKG=( [nix-build]=nix-bin [git]=git [zsh]=zsh [fish]=fish [direnv]=direnv [age]=age
                  [strace]=strace [script]=bsdutils [bwrap]=bubblewrap [tmux]=tmux
-                 [busybox]=busybox-static [patchelf]=patchelf [dpkg-deb]=dpkg )
+                 [busybox]=busybox-static [patchelf]=patchelf [dpkg-deb]=dpkg [cc]=gcc
+                 [pkg-config]=pkg-config )
 missing=()
-for cmd in nix-build git zsh fish direnv age strace script bwrap tmux busybox patchelf dpkg-deb; do
+for cmd in nix-build git zsh fish direnv age strace script bwrap tmux busybox patchelf dpkg-deb cc pkg-config; do
   if command -v "$cmd" >/dev/null 2>&1; then say ok "$cmd ($(command -v "$cmd"))"
   else missing+=("${PKG[$cmd]}"); fi
 done
@@ -84,6 +85,26 @@ if static_busybox; then
   else say ok "stand-in bootstrap ($boot)"; fi
 else
   need_root_cmd+=("sudo apt-get install -y busybox-static   # a static busybox for the stand-in set")
+fi
+
+# --- the stand-in package set's libraries ---------------------------------------
+# Real shared objects, as nixpkgs' libraries are, so tests compile and run a C program
+# against the env. The set has no compiler of its own (its builders use busybox only),
+# so they are compiled here once, as its bootstrap is provided: each exports
+# <name>_ok(), which returns 42. The set copies them into its libraries' `out` outputs.
+libs=fixtures/nixpkgs/bootstrap/libs
+if command -v cc >/dev/null; then
+  mkdir -p "$libs"
+  for so in pq ssl sqlite3 pixman-1 cairo; do
+    if [ ! -e "$libs/lib$so.so" ]; then
+      printf 'int %s_ok(void) { return 42; }\n' "${so//-/_}" > "$libs/$so.c"
+      cc -shared -fPIC -o "$libs/lib$so.so" "$libs/$so.c"
+      rm -f "$libs/$so.c"
+    fi
+  done
+  say ok "stand-in libraries ($libs)"
+else
+  need_root_cmd+=("sudo apt-get install -y gcc   # compiles the stand-in set's libraries")
 fi
 
 # --- the stand-in package set's servers ----------------------------------------

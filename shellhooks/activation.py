@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import shlex
 
-__all__ = ["PREPEND", "activation", "fish_quote", "render_all"]
+__all__ = ["BUILD_VARS", "PREPEND", "activation", "fish_quote", "render_all"]
 
 # Variables an env prepends to (its output's subdirectory for each).
 PREPEND = {
@@ -18,12 +18,26 @@ PREPEND = {
     "PKG_CONFIG_PATH": ["lib/pkgconfig", "share/pkgconfig"],
     "CPATH": ["include"],
     "LIBRARY_PATH": ["lib"],
+    # GNU ld records LD_RUN_PATH as the runpath of what it links (when no -rpath is
+    # given): a program built in the env finds the env's libraries when run outside it,
+    # without an LD_LIBRARY_PATH leaking into every process
+    "LD_RUN_PATH": ["lib"],
     "MANPATH": ["share/man"],
 }
+# The variables that also reach libraries the env's packages propagate (a library's
+# nix-support/propagated-build-inputs: cairo's dev brings pixman's), which buildenv does
+# not link: compilers and pkg-config look there, nothing is put on PATH.
+BUILD_VARS = ("PKG_CONFIG_PATH", "CPATH", "LIBRARY_PATH", "LD_RUN_PATH")
 
 
-def activation(out: str, env: dict[str, str]) -> dict[str, object]:
+def activation(out: str, env: dict[str, str], propagated: list[str] | None = None,
+               exists: object = None) -> dict[str, object]:
+    """`propagated`: store paths reached through propagated-build-inputs, in order;
+    `exists(dir) -> bool` keeps only their directories that exist."""
     prepend = {var: [f"{out}/{sub}" for sub in subs] for var, subs in PREPEND.items()}
+    for var in BUILD_VARS:
+        prepend[var] += [f"{p}/{sub}" for p in propagated or [] for sub in PREPEND[var]
+                         if exists is None or exists(f"{p}/{sub}")]  # type: ignore[operator]
     return {"out": out, "prepend": prepend, "set": dict(sorted(env.items()))}
 
 

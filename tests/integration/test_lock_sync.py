@@ -70,6 +70,45 @@ def test_rust_is_rustc_and_cargo_from_one_revision(tmp_path: Path, z: Callable[.
     assert (bins / "rustc").resolve().parent.parent != (bins / "cargo").resolve().parent.parent
 
 
+C_PROGRAM = """#include <cairo.h>
+#include <pixman.h>
+#include <stdio.h>
+int main(void) { printf("%s %d\\n", cairo_VERSION, cairo_ok() + pixman_1_ok()); return 0; }
+"""
+
+
+def test_a_c_program_compiles_links_and_runs_against_a_library_and_what_it_propagates(
+        tmp_path: Path, z: Callable[..., Ran]) -> None:
+    """Multi-output libraries as nixpkgs has them: cairo's headers and .pc only in its dev
+    output, its .so only in out, and pixman (which cairo.pc Requires) reachable only
+    through cairo.dev's propagated-build-inputs. With the env's activation alone,
+    pkg-config, the compiler and the linker find both, and the program runs outside the
+    env (no LD_LIBRARY_PATH) because the link recorded the env's LD_RUN_PATH."""
+    if shutil.which("cc") is None or shutil.which("pkg-config") is None:
+        pytest.fail("cc and pkg-config are needed (bash scripts/setup.sh installs them)")
+    p = make_project(tmp_path / "p", 'schema = 1\n[system]\npackages = ["cairo"]\n')
+    z("sync", cwd=p)
+    env_dir = p / ".zagi" / "env"
+    assert (env_dir / "include" / "cairo.h").exists() and (env_dir / "lib" / "libcairo.so").exists()
+    assert not (env_dir / "lib" / "libpixman-1.so").exists()  # propagated, not linked
+    act = json.loads(z("env", "--json", cwd=p).out)
+    env = {**os.environ, **act["set"]}
+    for var, dirs in act["prepend"].items():
+        env[var] = ":".join([*dirs, *filter(None, [os.environ.get(var)])])
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "cairo"], env=env,
+                           capture_output=True, text=True)
+    assert flags.returncode == 0, flags.stderr
+    assert "-lcairo" in flags.stdout and "-lpixman-1" in flags.stdout
+    (tmp_path / "main.c").write_text(C_PROGRAM)
+    built = subprocess.run(["sh", "-c", f"cc main.c {flags.stdout.strip()} -o main"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("LD_")}
+    ran = subprocess.run([str(tmp_path / "main")], env=clean, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "1.18.0 84"
+
+
 def test_env_exposes_headers_pkgconfig_and_activation(tmp_path: Path, z: Callable[..., Ran],
                                                       zenv: dict[str, str]) -> None:
     p = make_project(tmp_path, NODE20 + '[env]\nAPP_ENV = "dev it\'s"\n')

@@ -64,3 +64,30 @@ def test_only_plain_store_paths_reach_the_compose_expression(path: str) -> None:
     lk = lock(node=Package("tool", "20", "20", "nodejs_20", "new"))
     with pytest.raises(BadInput, match="is not a store path"):
         compose._data(lk, {"node": (path,)})
+
+
+def test_activation_may_point_build_variables_at_propagated_libraries_and_nothing_else(
+        tmp_path: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    """activate.json is re-checked on every read: a propagated library's include/lib dirs
+    are allowed for the compiler variables, never for PATH, and never outside the store."""
+    import json
+    from pathlib import Path
+
+    from zagi.core import layout
+    from zagi.env import state
+
+    monkeypatch.setenv("ZAGI_HOME", str(tmp_path))
+    out = "/nix/store/" + "e" * 32 + "-zagi-env"
+    lib = "/nix/store/" + "p" * 32 + "-pixman-1-0.42.2"
+    act = state.write_activation("id1", out, {}, [lib])
+    assert act["prepend"]["LD_RUN_PATH"] == [f"{out}/lib"]  # lib dir absent here: not added
+    path = layout.env_dir("id1") / layout.ACTIVATE_JSON
+    for var, d, ok in (("CPATH", f"{lib}/include", True), ("LD_RUN_PATH", f"{lib}/lib", True),
+                       ("PATH", f"{lib}/bin", False), ("CPATH", "/etc/include", False),
+                       ("CPATH", f"{lib}/../../etc", False)):
+        doc = json.loads(Path(path).read_text())
+        doc["prepend"][var] = [*doc["prepend"][var], d]
+        path.chmod(0o644)
+        path.write_text(json.dumps(doc))
+        assert (state.read_activation("id1", out) is not None) == ok, (var, d)
+        state.write_activation("id1", out, {}, [lib])

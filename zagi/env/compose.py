@@ -164,3 +164,30 @@ def realise_paths(lk: Lock, cat: Catalog, paths: Paths, opts: nix.Options,
                        f"locked path {lost[0]}: the lock and its package set disagree",
                        file=str(lk.path) if lk.path else None, hint="run `zagi lock` to relock")
     return True
+
+
+MAX_PROPAGATED = 1000  # paths; a real closure propagates dozens
+MAX_PROPAGATION_FILE = 1 << 16
+
+
+def propagated(paths: Paths | None) -> list[str]:
+    """Store paths the env's packages reach through nix-support/propagated-build-inputs
+    (a library's dev output names its `out` and the dev outputs of what it Requires),
+    breadth first, excluding the env's own: buildenv does not follow these, so activation
+    points compilers and pkg-config at them (docs/catalog.md). Bounded in count and in
+    each file's size; a path that is not valid contributes nothing."""
+    own = {p for ps in (paths or {}).values() for p in ps}
+    queue, seen, out = sorted(own), set(own), list[str]()
+    while queue and len(out) < MAX_PROPAGATED:
+        path = queue.pop(0)
+        try:
+            with open(f"{path}/nix-support/propagated-build-inputs", "rb") as fh:
+                text = fh.read(MAX_PROPAGATION_FILE).decode("utf-8", "replace")
+        except OSError:
+            continue
+        for word in text.split():
+            if STORE_PATH.fullmatch(word) and word not in seen:
+                seen.add(word)
+                out.append(word)
+                queue.append(word)
+    return out[:MAX_PROPAGATED]

@@ -6,13 +6,19 @@ Stdlib only: the cached `zagi sync` and `zagi run` use it without importing anyt
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from zagi.core import layout
 
 # The variables activation prepends to (shellhooks/activation.py PREPEND; a test keeps
 # the two equal, so this stdlib-only module need not import the renderer).
-PREPENDED = frozenset({"PATH", "PKG_CONFIG_PATH", "CPATH", "LIBRARY_PATH", "MANPATH"})
+PREPENDED = frozenset({"PATH", "PKG_CONFIG_PATH", "CPATH", "LIBRARY_PATH", "LD_RUN_PATH",
+                       "MANPATH"})
+_STORE_DIR = re.compile(r"/nix/store/[0-9a-df-np-sv-z]{32}-[A-Za-z0-9+\-._?=]+"
+                        r"/(?:lib|lib/pkgconfig|share/pkgconfig|include)")
+# ... and those that may also name directories of propagated libraries (BUILD_VARS there)
+PROPAGATED_VARS = frozenset({"PKG_CONFIG_PATH", "CPATH", "LIBRARY_PATH", "LD_RUN_PATH"})
 
 
 def touch_last_used(env_id: str) -> None:
@@ -43,13 +49,17 @@ def note_project(env_id: str, project: Path) -> None:
             fh.write(line + "\n")
 
 
-def write_activation(env_id: str, out: str, env: dict[str, str]) -> dict[str, object]:
+def write_activation(env_id: str, out: str, env: dict[str, str],
+                     propagated: list[str] | None = None) -> dict[str, object]:
     """All activation files for an env, written once at sync (read-only); hooks only source
-    them. activate.json goes last: read_activation treats it as the sign they are complete."""
+    them. activate.json goes last: read_activation treats it as the sign they are complete.
+    `propagated`: libraries the env's packages propagate (zagi/env/compose.py)."""
+    import os
+
     from shellhooks import activation
     from zagi.core.fsutil import atomic_write
 
-    act = activation.activation(out, env)
+    act = activation.activation(out, env, propagated, os.path.isdir)
     d = layout.env_dir(env_id)
     for name, text in activation.render_all(act).items():
         atomic_write(d / name, text, mode=0o444)
@@ -81,7 +91,9 @@ def read_activation(env_id: str, out: str) -> tuple[dict[str, list[str]], dict[s
         return None
     for var, dirs in prepend.items():
         if var not in PREPENDED or not isinstance(dirs, list) or not all(
-                isinstance(d, str) and d.startswith(out + "/") and ":" not in d for d in dirs):
+                isinstance(d, str) and ":" not in d and (
+                    d.startswith(out + "/") or (var in PROPAGATED_VARS and _STORE_DIR.fullmatch(d)))
+                for d in dirs):
             return None
     for name, value in sets.items():
         if not isinstance(value, str) or reserved_reason(str(name)) is not None:

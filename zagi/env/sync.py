@@ -83,7 +83,9 @@ def _install(project: Project, env_id: str, out: str, lk: Lock,
              opts: nix.Options, closure: tuple[PathInfo, ...]) -> None:
     """Everything the env needs is written before the GC root that marks it usable, so a
     crash or a full disk in between leaves an env that no later sync calls "cached"."""
-    state.write_activation(env_id, out, dict(lk.env))
+    entry = lk.system(nix.current_system())
+    state.write_activation(env_id, out, dict(lk.env),
+                           compose.propagated(entry.packages if entry else None))
     state.write_json(layout.env_dir(env_id) / "info.json", {
         "out": out, "system": nix.current_system(), "env_id": env_id,
         "closure_size": sum(p.nar_size for p in closure), "paths": len(closure),
