@@ -114,7 +114,35 @@ def load() -> Catalog:
     else:
         path = Path("nixgen/data/catalog.json")
         text = resources.files("nixgen").joinpath("data/catalog.json").read_text()
-    return parse(text, str(path), base)
+    cat = parse(text, str(path), base)
+    return with_overlay(cat, overlay_path())
+
+
+def overlay_path() -> Path:
+    from zagi.core import layout
+
+    return layout.catalog_overlay()
+
+
+MAX_OVERLAY_BYTES = 16 << 20
+
+
+def with_overlay(cat: Catalog, path: Path) -> Catalog:
+    """The catalog with the user's overlay (channels evaluated here) after it: its
+    revisions count as newer, its entries join the names they serve. None on disk: as is."""
+    from zagi.core.fsutil import read_bounded
+
+    if not path.exists():
+        return cat
+    raw = read_bounded(path, MAX_OVERLAY_BYTES)
+    extra = parse(raw.decode("utf-8", "replace"), str(path), None)
+    offset = len(cat.revisions)
+    for r in extra.revisions.values():
+        cat.revisions[r.id] = Revision(r.id, offset + r.order, r.path, r.url, r.rev, r.branch,
+                                       r.date)
+    for name in list(extra.packages):
+        cat.packages[name] = [*(cat.packages.get(name) or []), *extra.packages[name]]
+    return cat
 
 
 def parse(text: str, source: str, base: Path | None) -> Catalog:

@@ -73,5 +73,6 @@ def test_update_needs_exactly_one_source(tmp_path: Path) -> None:
     out = tmp_path / "c.json"
     for args in ([], ["--facts", str(FACTS), "--nixpkgs", str(tmp_path)]):
         ran = run_zagi("catalog", "update", *args, "--out", str(out), env=shipped_env())
-        assert ran.code == 2 and "give either --nixpkgs CHECKOUT... or --facts FILE..." in ran.err
+        assert ran.code == 2
+        assert "give one of --nixpkgs CHECKOUT..., --facts FILE... or --channel NAME" in ran.err
     assert not out.exists()

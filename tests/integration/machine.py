@@ -43,7 +43,10 @@ let server = p: let t = builtins.tryEval (p.standinServer or false); in t.succes
     # Like Hydra: no unfree packages; and not the real servers, which are big and which no
     # machine test runs (asked first: their outPath would hash hundreds of MB).
     free = p: !(server p) && (builtins.tryEval p.outPath).success;
-    pick = s: builtins.filter free (builtins.attrValues (removeAttrs s [ "buildEnv" ]));
+    # every output, as Hydra uploads them (a library's dev as well as its out)
+    outs = p: map (o: p.${{o}}) (p.outputs or [ "out" ]);
+    pick = s: builtins.concatMap outs
+      (builtins.filter free (builtins.attrValues (removeAttrs s [ "buildEnv" ])));
     both = system: pick (import {a} {{ inherit system; }}) ++ pick (import {b} {{ inherit system; }});
 in both builtins.currentSystem ++ both "i686-linux"
 """

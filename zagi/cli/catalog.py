@@ -92,7 +92,12 @@ def resolve(
 
 @app.command("update")
 def update(
-    out: Annotated[Path, typer.Option("--out", help="Catalog file to write.")],
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Catalog file to write (with --nixpkgs or --facts).")] = None,
+    channel: Annotated[str | None, typer.Option(
+        "--channel", metavar="NAME",
+        help="Download that channel's package set once (nixos-25.11, nixpkgs-unstable), "
+             "evaluate it, and add it to your catalog overlay under $ZAGI_HOME.")] = None,
     nixpkgs: Annotated[list[Path] | None, typer.Option(
         "--nixpkgs", help="A nixpkgs checkout to evaluate, oldest first (repeatable).")] = None,
     facts: Annotated[list[Path] | None, typer.Option(
@@ -105,11 +110,30 @@ def update(
     json: Json = False,
     verbose: Verbose = False,
 ) -> None:
-    """Regenerate a catalog (maintainers): evaluate nixpkgs checkouts with Nix, or build
-    the shipped catalog from harvested facts (checked; a contradiction exits 2 with
-    FILE:LINE and writes nothing)."""
+    """Refresh the catalog: --channel NAME adds a channel's current release to your
+    overlay (needs the network once). Maintainers: evaluate nixpkgs checkouts with Nix,
+    or build the shipped catalog from harvested facts (checked; a contradiction exits 2
+    with FILE:LINE and writes nothing)."""
     from zagi.cli.output import console, emit_json
+    from zagi.core.errors import BadInput
     from zagi.env import catalog
+
+    if channel is not None:
+        if nixpkgs or facts or out or paths_for:
+            raise BadInput("--channel stands alone: it writes your overlay, not --out")
+        cat, rid = catalog.update_channel(channel)
+        entries = sum(1 for v in cat.packages.values() for e in v if e.rev == rid)
+        from zagi.core import layout
+
+        if json:
+            emit_json({"channel": channel, "revision": rid, "url": cat.revisions[rid].url,
+                       "entries": entries, "overlay": str(layout.catalog_overlay())})
+        else:
+            console().print(f"added {rid} ({entries} entries) to {layout.catalog_overlay()}",
+                            markup=False)
+        return
+    if out is None:
+        raise BadInput("--out FILE is needed with --nixpkgs or --facts")
     cat, report = catalog.update(nixpkgs or [], facts or [], out, paths_for)
     n = sum(len(v) for v in cat.packages.values())
     skipped = sum(report.skipped.values()) if report else 0

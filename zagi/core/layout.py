@@ -280,6 +280,12 @@ def zagi_home() -> Path:
     return Path.home() / ".zagi"
 
 
+def catalog_overlay() -> Path:
+    """The user's catalog overlay (`zagi catalog update --channel`): revisions evaluated
+    on this machine, consulted beside the shipped catalog, which stays read-only."""
+    return zagi_home() / "catalog" / "overlay.json"
+
+
 def config_dir() -> Path:
     """User configuration (identities, settings): $XDG_CONFIG_HOME/zagi or ~/.config/zagi."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
