@@ -23,7 +23,9 @@ let
   kept = [ "out" "bin" "lib" "dev" "man" ];
   outputsOf = set: path:
     let r = builtins.tryEval (let p = lookupIn set path; in
-          if p == null || !(p ? outPath) then null
+          # a derivation that may not be substituted is in no cache: locking it by path
+          # would only promise a download that cannot happen
+          if p == null || !(p ? outPath) || !(p.allowSubstitutes or true) then null
           else builtins.seq p.drvPath builtins.listToAttrs (map (o: { name = o; value = p.${o}.outPath; })
                  (builtins.filter (o: builtins.elem o (p.outputs or [ "out" ])) kept)));
     in if r.success then r.value else null;

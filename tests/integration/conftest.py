@@ -20,11 +20,26 @@ def drop_roots(zagi_home: Path) -> None:
     shutil.rmtree(zagi_home / "roots", ignore_errors=True)
 
 
+@pytest.fixture(scope="session")
+def standin_with_paths(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stand-in's catalog with each entry's store paths on this machine (what the
+    shipped catalog's facts carry), so the tests lock by store path as users do. Made
+    per machine, not committed: the stand-in's bootstrap is this machine's busybox, so
+    its paths are this machine's own. Revision paths point back at fixtures/nixpkgs."""
+    require("nix-instantiate")
+    out = tmp_path_factory.mktemp("standin-catalog") / "catalog.json"
+    ran = run_zagi("catalog", "update", "--nixpkgs", str(STANDIN / "rev-a"), "--nixpkgs",
+                   str(STANDIN / "rev-b"), "--paths-for", "x86_64-linux", "--paths-for",
+                   "i686-linux", "--out", str(out), timeout=300)
+    assert ran.code == 0, ran.err
+    return out.parent
+
+
 @pytest.fixture
-def zenv(tmp_path: Path) -> Iterator[dict[str, str]]:
+def zenv(tmp_path: Path, standin_with_paths: Path) -> Iterator[dict[str, str]]:
     require("nix-build")
     require("nix-store")
-    yield {"ZAGI_NIXPKGS": str(STANDIN), "ZAGI_HOME": str(tmp_path / "zagi-home")}
+    yield {"ZAGI_NIXPKGS": str(standin_with_paths), "ZAGI_HOME": str(tmp_path / "zagi-home")}
     drop_roots(tmp_path / "zagi-home")
 
 

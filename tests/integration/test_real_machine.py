@@ -218,36 +218,29 @@ def test_a_users_nixpkgs_overlay_does_not_change_the_env(machines: Any) -> None:
     assert ran.out.strip() == "v20.12.2"
 
 
-def _path_catalog(m: Machine, where: Path) -> Path:
-    """A catalog like the shipped one: every entry with its store paths per system, and
-    its package sets out of reach (a directory that does not exist), so any evaluation,
-    hashing or download of a package set fails the test instead of going unnoticed."""
-    from tests.conftest import REPO, run_zagi
-    from tests.integration.conftest import STANDIN
-
+def _path_catalog(m: Machine, where: Path, source: Path) -> Path:
+    """A catalog like the shipped one (every entry with its store paths: `source`, the
+    session's stand-in catalog with paths), its package sets out of reach (a directory
+    that does not exist), so any evaluation, hashing or download of a package set fails
+    the test instead of going unnoticed."""
     made = m.mkdir(where)
-    out = made / "catalog.json"
-    ran = run_zagi("catalog", "update", "--nixpkgs", str(STANDIN / "rev-a"), "--nixpkgs",
-                   str(STANDIN / "rev-b"), "--paths-for", "x86_64-linux", "--paths-for",
-                   "i686-linux", "--out", str(out), cwd=REPO)
-    assert ran.code == 0, ran.err
-    doc = json.loads(out.read_text())
+    doc = json.loads((source / "catalog.json").read_text())
     for r in doc["revisions"]:
         r["path"] = f"/nonexistent/{r['id']}"
-    out.write_text(json.dumps(doc))
-    out.chmod(0o644)
+    (made / "catalog.json").write_text(json.dumps(doc))
+    (made / "catalog.json").chmod(0o644)
     return made
 
 
 def test_a_lock_by_store_path_downloads_no_package_set_and_builds_nothing(
-        machines: Any, upstream: Upstream) -> None:
+        machines: Any, upstream: Upstream, standin_with_paths: Path) -> None:
     """issue 13: node 20 + python 3.12 + postgres 16 whose paths the catalog records,
     against the caches the user has: no package set is read, nothing but the env's own
     composition (Nix's builtin buildenv) is built, and a second machine syncing the lock
     does the same."""
     a: Machine = machines("a")
     b: Machine = machines("b")
-    cat = _path_catalog(a, a.dir / "catalog")
+    cat = _path_catalog(a, a.dir / "catalog", standin_with_paths)
     repo = a.mkdir(a.dir / "repo")
     a.run("git", "init", "-q", str(repo))
     a.mkdir(repo / ".zagi")
@@ -268,7 +261,7 @@ def test_a_lock_by_store_path_downloads_no_package_set_and_builds_nothing(
     assert json.loads(synced.out)["built"] == []
     assert a.run(".zagi/env/bin/python3", "--version", cwd=repo).out.strip() == "Python 3.12.4"
     # the next machine: the lock alone, its store empty
-    cat_b = _path_catalog(b, b.dir / "catalog")
+    cat_b = _path_catalog(b, b.dir / "catalog", standin_with_paths)
     repo_b = b.mkdir(b.dir / "repo")
     b.run("git", "init", "-q", str(repo_b))
     b.mkdir(repo_b / ".zagi")

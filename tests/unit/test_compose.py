@@ -91,3 +91,20 @@ def test_activation_may_point_build_variables_at_propagated_libraries_and_nothin
         path.write_text(json.dumps(doc))
         assert (state.read_activation("id1", out) is not None) == ok, (var, d)
         state.write_activation("id1", out, {}, [lib])
+
+
+def test_a_file_two_packages_provide_is_said_with_the_winner(tmp_path: object) -> None:
+    from pathlib import Path
+
+    root = Path(str(tmp_path))
+    node, npm, go = root / "node", root / "npm", root / "go"
+    for d, files in ((node, {"bin/node": "n", "bin/npm": "bundled"}),
+                     (npm, {"bin/npm": "pinned", "bin/npx": "x"}), (go, {"bin/go": "g"})):
+        for rel, text in files.items():
+            (d / rel).parent.mkdir(parents=True, exist_ok=True)
+            (d / rel).write_text(text)
+    lk = lock(node=Package("tool", "20", "20", "nodejs_20", "new"),
+              npm=Package("tool", "10", "10", "nodePackages.npm", "new"),
+              go=Package("tool", "1", "1", "go", "new"))
+    said = compose.collisions(lk, {"node": (str(node),), "npm": (str(npm),), "go": (str(go),)})
+    assert said == ["bin/npm: npm's copy wins over node's (priority order: docs/catalog.md)"]

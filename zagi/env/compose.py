@@ -191,3 +191,37 @@ def propagated(paths: Paths | None) -> list[str]:
                 out.append(word)
                 queue.append(word)
     return out[:MAX_PROPAGATED]
+
+
+COLLISION_DIRS = ("bin", "include", "lib", "lib/pkgconfig", "share/pkgconfig")
+MAX_ENTRIES = 20000  # per directory read; a package's bin/ has a few hundred
+
+
+def collisions(lk: Lock, paths: Paths) -> list[str]:
+    """What the priority rule decided, said (never a silent pick): each file in the
+    directories where a clash matters (bin/, include/, lib/ and the .pc dirs) that more
+    than one package provides with different contents, and which package's copy the
+    env links. Read from the realised paths, so only on the system that has them."""
+    import os
+
+    prio = priorities(lk)
+    order = sorted(paths, key=lambda n: prio.get(n, 99))
+    seen: dict[str, tuple[str, str]] = {}  # relpath -> (winner, its real file)
+    lost: dict[str, list[str]] = {}
+    for name in order:
+        for sub in COLLISION_DIRS:
+            for root in paths[name]:
+                try:
+                    with os.scandir(f"{root}/{sub}") as it:
+                        entries = [e.name for _, e in zip(range(MAX_ENTRIES), it, strict=False)]
+                except OSError:
+                    continue
+                for entry in entries:
+                    rel = f"{sub}/{entry}"
+                    real = os.path.realpath(f"{root}/{rel}")
+                    if rel not in seen:
+                        seen[rel] = (name, real)
+                    elif seen[rel][0] != name and seen[rel][1] != real and not os.path.isdir(real):
+                        lost.setdefault(rel, []).append(name)
+    return [f"{rel}: {seen[rel][0]}'s copy wins over {', '.join(dict.fromkeys(losers))}'s "
+            "(priority order: docs/catalog.md)" for rel, losers in sorted(lost.items())]

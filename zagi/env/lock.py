@@ -170,9 +170,10 @@ def vouch(lk: Lock, cat: Catalog, allowed: list[str]) -> None:
 
 
 def _here(lk: Lock, cat: Catalog, paths: compose.Paths, opts: nix.Options,
-          progress: Progress) -> tuple[SystemLock, list[str]]:
+          progress: Progress, notes: list[str]) -> tuple[SystemLock, list[str]]:
     """This system's entry: its packages' paths fetched (or built from nixpkgs where no
-    cache has them), composed, and the closure recorded. Also what Nix built."""
+    cache has them), composed, and the closure recorded. Also what Nix built; what the
+    priority rule decided goes into `notes`."""
     built: list[str] = []
 
     def event(kind: str, path: str) -> None:
@@ -184,6 +185,7 @@ def _here(lk: Lock, cat: Catalog, paths: compose.Paths, opts: nix.Options,
     compose.realise_paths(lk, cat, paths, opts, event)
     drv, out = compose.derivation(lk, paths)
     nix.realise(drv, opts, on_event=event)
+    notes.extend(compose.collisions(lk, paths))
     return SystemLock(out, tuple(nix.closure(out)), packages=paths), built
 
 
@@ -268,10 +270,11 @@ def lock(project: Project, systems: list[str] | None, opts: nix.Options,
                      "locked the tools env.toml lists, not the repo's own Nix environment")
     for system in systems or [here]:
         kept = new.system(system)
-        paths = (kept.packages if kept is not None and kept.packages is not None
-                 else compose.package_paths(new, cat, system, opts))
+        # always from the catalog (or evaluation), never from the old lock: a lock is
+        # repository input, and its paths are what the env will be made of
+        paths = compose.package_paths(new, cat, system, opts)
         if system == here:
-            entry, built = _here(new, cat, paths, opts, progress)
+            entry, built = _here(new, cat, paths, opts, progress, notes)
         elif kept is not None and kept.packages == paths and kept.closure:
             entry = kept  # keep a closure recorded there (or read from the caches before)
         else:

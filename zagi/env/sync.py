@@ -79,13 +79,14 @@ def _verify(lk: Lock, system: str, out: str) -> tuple[PathInfo, ...]:
         else locked
 
 
-def _install(project: Project, env_id: str, out: str, lk: Lock,
-             opts: nix.Options, closure: tuple[PathInfo, ...]) -> None:
+def _install(project: Project, env_id: str, out: str, lk: Lock, opts: nix.Options,
+             closure: tuple[PathInfo, ...], paths: compose.Paths | None = None) -> None:
     """Everything the env needs is written before the GC root that marks it usable, so a
-    crash or a full disk in between leaves an env that no later sync calls "cached"."""
+    crash or a full disk in between leaves an env that no later sync calls "cached".
+    `paths`: the packages' paths when the lock does not record them (--frozen)."""
     entry = lk.system(nix.current_system())
-    state.write_activation(env_id, out, dict(lk.env),
-                           compose.propagated(entry.packages if entry else None))
+    state.write_activation(env_id, out, dict(lk.env), compose.propagated(
+        paths if paths is not None else entry.packages if entry else None))
     state.write_json(layout.env_dir(env_id) / "info.json", {
         "out": out, "system": nix.current_system(), "env_id": env_id,
         "closure_size": sum(p.nar_size for p in closure), "paths": len(closure),
@@ -348,7 +349,7 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
         if entry is None and not frozen:
             lk = _record_system(project, lk, system, out, closure, paths)
             env_id = lk.env_id_for(system)
-        _install(project, env_id, out, lk, opts, closure)
+        _install(project, env_id, out, lk, opts, closure, paths)
         root_sources(lk, env_id, opts)
         _mount(project, env_id, out)
         return SyncResult(env_id, out, False, relocked, pre_built + built, fetched,
