@@ -27,12 +27,18 @@ NIX = ["nix", "--extra-experimental-features", "nix-command"]
 
 def delete_closure(paths: list[str]) -> bool:
     """Delete the paths and the unrooted garbage referring to them (a .drv stays alive
-    while its output does, so outputs of referring .drvs go too); True if all are gone."""
+    while its output does, so outputs of referring .drvs go too, and whatever refers to
+    those, until nothing new turns up); True if all are gone."""
     q = lambda *a: subprocess.run(["nix-store", "--query", *a], capture_output=True,  # noqa: E731
                                   text=True).stdout.split()
-    doomed = {r for p in paths if Path(p).exists() for r in q("--referrers-closure", p)}
-    drvs = [p for p in doomed if p.endswith(".drv")]
-    doomed.update(q("--outputs", *drvs) if drvs else [])
+    doomed: set[str] = set()
+    todo = [p for p in paths if Path(p).exists()]
+    while todo:
+        found = set(q("--referrers-closure", *todo))
+        drvs = [p for p in found - doomed if p.endswith(".drv")]
+        found.update(q("--outputs", *drvs) if drvs else [])
+        todo = [p for p in found - doomed if Path(p).exists()]
+        doomed |= found
     for _ in range(len(doomed) + 1):
         gone = [p for p in sorted(doomed) if Path(p).exists()
                 and subprocess.run(["nix-store", "--delete", p], capture_output=True).returncode == 0]

@@ -32,9 +32,9 @@ def search(name: str) -> tuple[Catalog, list[Entry]]:
     if not entries:
         attrs = catalog.attrs_table().get(name, {}).get("attrs", [])
         if attrs:
-            raise BadInput(f"{name}: the catalog records no versions of it yet; "
-                           f"\"latest\" resolves to nixpkgs attribute {attrs[0]!r} of the "
-                           "newest revision, and `zagi lock` reads its version from nixpkgs")
+            raise BadInput(f"{name}: the catalog records no versions of it yet; a request "
+                           f"for it resolves to nixpkgs attribute {attrs[0]!r} of the newest "
+                           "revision, and `zagi lock` reads its version from nixpkgs")
         raise BadInput(f"{name}: not in the catalog{did_you_mean(name, set(cat.packages))}")
     return cat, sorted(entries, key=lambda e: (numeric(e.version), len(e.outputs),
                                                cat.revisions[e.rev].order), reverse=True)
