@@ -59,3 +59,22 @@ def test_unfree_packages_only_as_env_toml_asks(tmp_path: Path, z: Callable[..., 
     lock = json.loads((p / ".zagi" / "env.lock").read_text())
     assert lock["nixpkgs_config"] == {"allowUnfree": True}
     assert tool_output(p, "terraform", "--version") == "Terraform v1.9.5"
+
+
+def test_insecure_packages_only_as_env_toml_permits_them(tmp_path: Path,
+                                                         z: Callable[..., Ran]) -> None:
+    """nixpkgs refuses a package marked insecure unless config.permittedInsecurePackages
+    names it; zagi passes that only from env.toml's [nix] permitted_insecure."""
+    p = make_project(tmp_path / "p", '[system]\npackages = ["openssl_1_1"]\n')
+    refused = z("lock", "--json", cwd=p, check=False)
+    assert refused.code != 0
+    err = refused.json()
+    assert "marked as insecure" in err["error"] and "permitted_insecure" in err["hint"]
+    assert not (p / ".zagi" / "env.lock").exists()
+    (p / ".zagi" / "env.toml").write_text('[system]\npackages = ["openssl_1_1"]\n'
+                                          '[nix]\npermitted_insecure = ["ssl-1.1.1w"]\n')
+    z("sync", cwd=p)
+    lock = json.loads((p / ".zagi" / "env.lock").read_text())
+    assert lock["nixpkgs_config"] == {"permittedInsecurePackages": ["ssl-1.1.1w"]}
+    assert lock["packages"]["openssl_1_1"]["version"] == "1.1.1w"
+    assert (p / ".zagi" / "env" / "include" / "openssl.h").exists()

@@ -13,7 +13,6 @@ from nixgen.catalog import Catalog
 from nixgen.resolve import Choice, bundled, checked, escape_hatch, resolve
 from zagi.core.errors import BadInput, NotLocked
 from zagi.core.layout import Project
-from zagi.core.names import did_you_mean
 from zagi.core.versions import parse_request
 from zagi.drivers import nix
 from zagi.env import compose
@@ -58,10 +57,14 @@ _ATTR = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*(?:\.[A-Za-z_][A-Za-z0-9_'-]*)*")
 def _system(cat: Catalog, name: str, pin: str | None) -> Choice:
     """A system package: the catalog's, or else the nixpkgs attribute of that name
     ([system] packages are attribute names; `zagi lock` checks that it exists)."""
+    import difflib
+
     known = set(catalog_mod.attrs_table())
-    # a near-miss of a known name (libpqq) is a typo to point out, not an attribute to try
+    # a near-miss of a known name (libpqq for libpq) is a typo to point out, not an
+    # attribute to try; a variant (openssl_1_1 beside openssl) is farther than 0.85
     if (name not in known and _ATTR.fullmatch(name)
-            and not did_you_mean(name, known | set(cat.packages))):
+            and not difflib.get_close_matches(name, sorted(known | set(cat.packages)), n=1,
+                                              cutoff=0.85)):
         return escape_hatch(cat, name, name, pin)
     return resolve(cat, name, "latest", pin)
 
