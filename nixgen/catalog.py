@@ -209,7 +209,8 @@ def versions_of(source: dict[str, str], attrs: dict[str, list[str]],
     template = Path(str(resources.files("nixgen").joinpath("templates/versions.nix")))
     with tempfile.TemporaryDirectory(prefix="zagi-versions-") as tmp:
         query = Path(tmp) / "query.json"
-        query.write_text(json.dumps({"source": source, "attrs": attrs}))
+        query.write_text(json.dumps({"source": source, "attrs": attrs,
+                                     "installed": list(facts.KEPT_OUTPUTS)}))
         found: dict[str, dict[str, Any]] = nix.eval_json(
             template, {"query": str(query)},
             {"systems": json.dumps(systems)} if systems else {}, opts)

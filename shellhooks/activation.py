@@ -9,6 +9,7 @@ and plain `export.*` for `zagi env`, direnv and scripts.
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 
 __all__ = ["BUILD_VARS", "PREPEND", "activation", "fish_quote", "render_all"]
 
@@ -31,13 +32,13 @@ BUILD_VARS = ("PKG_CONFIG_PATH", "CPATH", "LIBRARY_PATH", "LD_RUN_PATH")
 
 
 def activation(out: str, env: dict[str, str], propagated: list[str] | None = None,
-               exists: object = None) -> dict[str, object]:
+               exists: Callable[[str], bool] | None = None) -> dict[str, object]:
     """`propagated`: store paths reached through propagated-build-inputs, in order;
     `exists(dir) -> bool` keeps only their directories that exist."""
     prepend = {var: [f"{out}/{sub}" for sub in subs] for var, subs in PREPEND.items()}
     for var in BUILD_VARS:
         prepend[var] += [f"{p}/{sub}" for p in propagated or [] for sub in PREPEND[var]
-                         if exists is None or exists(f"{p}/{sub}")]  # type: ignore[operator]
+                         if exists is None or exists(f"{p}/{sub}")]
     return {"out": out, "prepend": prepend, "set": dict(sorted(env.items()))}
 
 

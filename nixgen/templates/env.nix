@@ -2,7 +2,8 @@
 # the JSON file nixgen writes (no Nix code is generated). Shape of `data`:
 #   { name; nixpkgs = { <id> = { path = "/abs"; } or { url; sha256; }; };
 #     packages = [ { nixpkgs = <id>; attr = [ "a" "b" ]; } ];
-#     buildEnv = <id>; extraOutputs = [ "dev" "man" ]; config = { allowUnfree?; ... }; }
+#     buildEnv = <id>; extraOutputs = [ "dev" "man" ]; config = { allowUnfree?; ... };
+#     installed = [ "out" "bin" ... ]; }
 # With part = "outputs": instead of the env, the store paths it links (each package's
 # outputs buildEnv installs), so a lock for another system can read their closure from
 # the narinfos of the caches Nix uses without building anything.
@@ -28,7 +29,7 @@ let
   installed = p: builtins.filter (o: p ? ${o})
     ((p.meta.outputsToInstall or [ "out" ]) ++ spec.extraOutputs);
   outputs = builtins.concatMap (p: map (o: p.${o}.outPath) (installed p)) paths;
-  kept = [ "out" "bin" "lib" "dev" "man" ];
+  kept = spec.installed;  # zagi's list (nixgen/facts.py KEPT_OUTPUTS)
   chosen = p: builtins.filter (o: builtins.elem o (p.outputs or [ "out" ])) kept;
 in if part == "outputs" then outputs
 # (p.drvPath first: nixpkgs' licence and insecurity checks guard it, not each output)

@@ -1,5 +1,6 @@
 # Evaluate the version of each listed attribute in one nixpkgs. Static: the input is a
-# JSON file { source = { path } or { url; sha256 }; attrs = { name = [ "attr.path" ]; }; }.
+# JSON file { source = { path } or { url; sha256 }; attrs = { name = [ "attr.path" ]; };
+# installed = [ "out" ... ]; }.
 # Output: { name = { attr = version; }; }; missing, broken or unversioned attributes are
 # left out. Used by `zagi catalog update` and to check escape-hatch attributes at lock time.
 # With systems = [ ... ] (a JSON list, --argstr): { name = { attr = { system = { output =
@@ -20,7 +21,7 @@ let
     in if r.success then r.value else null;
   perName = attrs: builtins.listToAttrs (builtins.filter (x: x.value != null)
     (map (a: { name = a; value = versionOf a; }) attrs));
-  kept = [ "out" "bin" "lib" "dev" "man" ];
+  kept = q.installed;  # zagi's list (nixgen/facts.py KEPT_OUTPUTS)
   outputsOf = set: path:
     let r = builtins.tryEval (let p = lookupIn set path; in
           # a derivation that may not be substituted is in no cache: locking it by path

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,31 +71,36 @@ def tool_output(project: Path, tool: str, *args: str) -> str:
     return subprocess.run([str(exe), *args], capture_output=True, text=True, check=True).stdout.strip()
 
 
-@pytest.fixture(scope="session")
-def s3_server() -> Iterator[str]:
-    """moto's standalone S3 server as its own process on 127.0.0.1; yields its endpoint."""
+def start_server(argv: Callable[[int], list[str]], what: str) -> tuple[Any, str]:
+    """A server process on a free 127.0.0.1 port (`argv(port)`), once it accepts
+    connections: (process, http://127.0.0.1:PORT). Fails the test if it never does."""
     import socket
     import subprocess
-    import sys
     import time
 
-    exe = Path(sys.executable).parent / "moto_server"
-    assert exe.exists(), "moto_server missing: run bash scripts/setup.sh (moto[server] test extra)"
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(exe), "-H", "127.0.0.1", "-p", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen(argv(port), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(100):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return proc, f"http://127.0.0.1:{port}"
         except OSError:
             time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("moto_server did not start")
+    proc.kill()
+    pytest.fail(f"{what} did not start")
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[str]:
+    """moto's standalone S3 server as its own process on 127.0.0.1; yields its endpoint."""
+    import sys
+
+    exe = Path(sys.executable).parent / "moto_server"
+    assert exe.exists(), "moto_server missing: run bash scripts/setup.sh (moto[server] test extra)"
+    proc, endpoint = start_server(lambda port: [str(exe), "-H", "127.0.0.1", "-p", str(port)],
+                                  "moto_server")
     yield endpoint
     proc.terminate()
     proc.wait(timeout=10)

@@ -8,18 +8,22 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import REPO, Ran, require, zagi_exe
-from tests.integration.conftest import STANDIN, drop_roots, make_project, tool_output
+from tests.integration.conftest import (
+    STANDIN,
+    drop_roots,
+    make_project,
+    start_server,
+    tool_output,
+)
 
 pytestmark = pytest.mark.integration
 REV = "0123456789abcdef0123456789abcdef01234567"
@@ -44,19 +48,9 @@ def _tarball(where: Path) -> None:
 @pytest.fixture
 def channels(tmp_path: Path) -> Iterator[str]:
     _tarball(tmp_path)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
-                               "--directory", str(tmp_path / "channels"), str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
+    server, url = start_server(lambda port: [
+        sys.executable, "-m", "http.server", "--bind", "127.0.0.1",
+        "--directory", str(tmp_path / "channels"), str(port)], "the channel server")
     yield url
     server.terminate()
     server.wait(timeout=10)

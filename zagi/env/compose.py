@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nixgen.facts import KEPT_OUTPUTS
 from zagi.core.errors import BadInput
 from zagi.drivers import nix
 from zagi.formats.lockfile import STORE_PATH, Lock, Package
@@ -29,7 +30,7 @@ from zagi.formats.lockfile import STORE_PATH, Lock, Package
 if TYPE_CHECKING:
     from nixgen.catalog import Catalog
 
-INSTALLED = ("out", "bin", "lib", "dev", "man")
+INSTALLED = KEPT_OUTPUTS  # the outputs an env installs; the catalog keeps just these
 Paths = dict[str, tuple[str, ...]]
 
 

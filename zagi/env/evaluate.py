@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nixgen.catalog import Catalog
+from nixgen.facts import KEPT_OUTPUTS
 from zagi.core.errors import BadInput
 from zagi.drivers import nix
 from zagi.formats.lockfile import Lock, Source
@@ -46,6 +47,7 @@ def nix_data(lk: Lock, cat: Catalog) -> dict[str, Any]:
                      for _, p in sorted(lk.packages.items()) for attr in p.attrs],
         "buildEnv": newest,
         "extraOutputs": EXTRA_OUTPUTS,
+        "installed": list(KEPT_OUTPUTS),
         "config": dict(lk.nixpkgs_config),
     }
 

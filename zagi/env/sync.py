@@ -233,11 +233,11 @@ def _relock_if_stale(project: Project, frozen: bool, opts: nix.Options,
     return locking.lock(project, None, opts, progress).built
 
 
-def _same_out(project: Project, entry: SystemLock | None, out: str) -> None:
+def _same_out(lk: Lock, entry: SystemLock | None, out: str) -> None:
     if entry and entry.out != out:
         raise BadInput(f"the lock says the env is {entry.out} but its packages give {out}: "
                        "the package set differs from the one locked",
-                       file=str(project.lock), hint="run `zagi lock` to relock")
+                       file=str(lk.path) if lk.path else None, hint="run `zagi lock` to relock")
 
 
 def _compose(lk: Lock, entry: SystemLock | None, system: str, cat: Catalog, opts: nix.Options,
@@ -273,10 +273,7 @@ def _compose(lk: Lock, entry: SystemLock | None, system: str, cat: Catalog, opts
     progress.plan(0, len(nix.invalid([p for ps in paths.values() for p in ps])))
     compose.realise_paths(lk, cat, paths, opts, event, before_build)
     drv, out = compose.derivation(lk, paths)
-    if entry is not None and entry.out != out:
-        raise BadInput(f"the lock says the env is {entry.out} but its packages compose to "
-                       f"{out}", file=str(lk.path) if lk.path else None,
-                       hint="run `zagi lock` to relock")
+    _same_out(lk, entry, out)
     nix.realise(drv, opts, on_event=event)
     return out, paths, built, fetched
 
@@ -339,7 +336,7 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
 
             drv, out = evaluate(lk, cat, system, opts)
             locking.check_build_sandbox(lk, cat, allow_unsandboxed)
-            _same_out(project, entry, out)
+            _same_out(lk, entry, out)
             built, fetched = _build(drv, opts, progress)
             paths = None
         else:
