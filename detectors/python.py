@@ -188,7 +188,7 @@ def _manager(ctx: Ctx, py: dict[str, Any] | None, reqs: list[str]) -> None:
         ctx.tool("pipenv", None, "default", f, None, f"{f} present", rank.LOCKFILE)
     elif reqs or py is not None or "setup.py" in ctx.names:
         f = reqs[0] if reqs else ("pyproject.toml" if py is not None else "setup.py")
-        ctx.default("pip", f, "pip, bundled with python")
+        ctx.default("pip", f, "pip, from the project venv sync makes with python")
 
 
 def _deps(ctx: Ctx, py: dict[str, Any] | None, reqs: list[str]) -> None:

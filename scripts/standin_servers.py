@@ -73,6 +73,25 @@ BUNDLES: dict[str, dict[str, object]] = {
         "suite": "bookworm", "debs": ["memcached"],
         "copy": {"usr/bin/memcached": "bin/memcached"},
     },
+    # Not a server: a real CPython, so the env's venv and pip are tested against an
+    # interpreter that behaves as nixpkgs' does (no pip of its own, EXTERNALLY-MANAGED,
+    # venv + ensurepip). Its ensurepip is pointed at wheels inside the bundle (Debian's
+    # looks in /usr/share/python-wheels, which would make it depend on the host).
+    "python-3.11": {
+        "suite": "bookworm",
+        "debs": ["python3.11-minimal", "libpython3.11-minimal", "libpython3.11-stdlib",
+                 "python3.11-venv", "python3-pip-whl", "python3-setuptools-whl"],
+        "copy": {"usr/bin/python3.11": "bin/python3.11",
+                 "usr/lib/python3.11": "lib/python3.11",
+                 "usr/share/python-wheels": "lib/python3.11/ensurepip/_wheels"},
+        "links": {"bin/python3": "python3.11", "bin/python": "python3.11"},
+        "patch": {"lib/python3.11/ensurepip/__init__.py": (
+            "_WHEEL_PKG_DIR = sysconfig.get_config_var('WHEEL_PKG_DIR')",
+            "_WHEEL_PKG_DIR = os.path.join(os.path.dirname(__file__), '_wheels')")},
+        # Debian compiles the stdlib at install time; the store is read-only, so
+        # compile once here (hash-checked: the store resets every mtime).
+        "compile": "bin/python3.11",
+    },
 }
 # Dropped from the copies: postgres' LLVM JIT (a 100 MB dependency nothing here needs).
 DROP = ("llvmjit", "bitcode")
@@ -106,6 +125,10 @@ def bundle(name: str, spec: dict[str, object], force: bool) -> None:
         staging = Path(tmp) / name
         _lay_out(root, staging, spec)
         _vendor_libraries(root, staging, staging / "lib" / f"{name}-private")
+        if exe := spec.get("compile"):
+            subprocess.run([str(staging / str(exe)), "-m", "compileall", "-q", "-j0",
+                            "--invalidation-mode", "unchecked-hash", str(staging / "lib")],
+                           check=True)
         (staging / ".bundle.json").write_text(json.dumps(want, indent=1) + "\n")
         if dest.exists():
             shutil.rmtree(dest)
@@ -182,6 +205,12 @@ def _lay_out(root: Path, dest: Path, spec: dict[str, object]) -> None:
             shutil.copy2(s.resolve(), d)
     for link, target in spec.get("links", {}).items():  # type: ignore[attr-defined]
         (dest / link).symlink_to(target)
+    for rel, (old, new) in spec.get("patch", {}).items():  # type: ignore[attr-defined]
+        f = dest / rel
+        text = f.read_text()
+        if old not in text:
+            raise SystemExit(f"error: {rel} no longer contains {old!r}: update the patch")
+        f.write_text(text.replace(old, new))
     if bindir := spec.get("bindir"):
         (dest / "bin").mkdir(exist_ok=True)
         for exe in sorted((dest / str(bindir)).iterdir()):

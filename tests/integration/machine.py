@@ -39,10 +39,11 @@ NIX = ["nix", "--extra-experimental-features", "nix-command"]
 # (which an x86_64 kernel runs, so a machine can be told `system = i686-linux` and be a
 # second platform): what "cache.nixos.org" has.
 _ALL = """
-let server = p: let t = builtins.tryEval (p.standinServer or false); in t.success && t.value;
-    # Like Hydra: no unfree packages; and not the real servers, which are big and which no
-    # machine test runs (asked first: their outPath would hash hundreds of MB).
-    free = p: !(server p) && (builtins.tryEval p.outPath).success;
+let debian = p: let t = builtins.tryEval (p.standinDebian or false); in t.success && t.value;
+    # Like Hydra: no unfree packages; and not Debian's real programs (servers, CPython),
+    # which are big and which no machine test runs (asked first: their outPath would hash
+    # hundreds of MB).
+    free = p: !(debian p) && (builtins.tryEval p.outPath).success;
     # every output, as Hydra uploads them (a library's dev as well as its out)
     outs = p: map (o: p.${{o}}) (p.outputs or [ "out" ]);
     pick = s: builtins.concatMap outs

@@ -109,6 +109,76 @@ def test_a_c_program_compiles_links_and_runs_against_a_library_and_what_it_propa
     assert ran.stdout.strip() == "1.18.0 84"
 
 
+def _wheel(where: Path) -> Path:
+    """A pure-Python wheel of one module, made here: pip installs it with no index."""
+    import zipfile
+
+    whl = where / "hello_zagi-1.0-py3-none-any.whl"
+    files = {
+        "hello_zagi.py": "GREETING = 'hello from a wheel'\n",
+        "hello_zagi-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: hello-zagi\nVersion: 1.0\n",
+        "hello_zagi-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\n"
+                                          "Root-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record = "".join(f"{name},,\n" for name in files) + "hello_zagi-1.0.dist-info/RECORD,,\n"
+    with zipfile.ZipFile(whl, "w") as zf:
+        for name, text in {**files, "hello_zagi-1.0.dist-info/RECORD": record}.items():
+            zf.writestr(name, text)
+    return whl
+
+
+def test_python_gets_a_project_venv_whose_pip_installs_requirements(
+        tmp_path: Path, z: Callable[..., Ran], zenv: dict[str, str]) -> None:
+    """Python as nixpkgs ships it has no pip and is EXTERNALLY-MANAGED (the stand-in's
+    python311 is Debian's real CPython, which is both). Sync makes the project a venv with
+    that interpreter, outside the repository, and activation puts it first: `pip install
+    -r requirements.txt` and `python -m venv` work, and a repository file named like the
+    venv module is never imported while the venv is made."""
+    p = make_project(tmp_path / "p", '[tools]\npython = "3.11.2"\n')
+    _wheel(p)
+    (p / "requirements.txt").write_text("hello_zagi-1.0-py3-none-any.whl\n")
+    (p / "venv.py").write_text("open('HOSTILE-RAN', 'w').close()\n")
+    z("sync", cwd=p)
+    assert not (p / "HOSTILE-RAN").exists()
+    (p / "venv.py").unlink()  # (it would shadow the user's own `python -m venv` below)
+    store_py = p / ".zagi" / "env" / "bin" / "python3"
+    bare = subprocess.run([str(store_py), "-m", "pip", "--version"], capture_output=True,
+                          text=True)
+    assert bare.returncode != 0 and "No module named pip" in bare.stderr
+    assert list((p / ".zagi" / "env" / "lib").glob("python3.11/EXTERNALLY-MANAGED"))
+    act = json.loads(z("env", "--json", cwd=p).out)
+    venv = Path(act["set"]["VIRTUAL_ENV"])
+    assert act["prepend"]["PATH"][0] == str(venv / "bin")
+    assert venv.is_relative_to(Path(zenv["ZAGI_HOME"])) and not venv.is_relative_to(p)
+    z("run", "--", "pip", "install", "--no-index", "-r", "requirements.txt", cwd=p)
+    code = "import hello_zagi, sys; print(hello_zagi.GREETING, sys.prefix)"
+    ran = z("run", "--", "python", "-c", code, cwd=p)
+    assert ran.out.strip() == f"hello from a wheel {venv}"
+    z("run", "--", "python", "-m", "venv", str(tmp_path / "own"), cwd=p)
+    assert "pip" in subprocess.run([str(tmp_path / "own" / "bin" / "pip"), "--version"],
+                                   capture_output=True, text=True, check=True).stdout
+    # A later sync keeps the venv and what was installed into it ...
+    z("sync", cwd=p)
+    assert z("run", "--", "python", "-c", code, cwd=p).out.strip().startswith("hello")
+    # ... unless it was made by another interpreter (the lock's python changed): remade.
+    cfg = venv / "pyvenv.cfg"
+    cfg.write_text(cfg.read_text().replace("home = ", "home = /elsewhere"))
+    (p / ".zagi" / ".synced").unlink()
+    again = z("sync", cwd=p)
+    assert "made the project venv again" in again.err + again.out
+    gone = z("run", "--", "python", "-c", "import hello_zagi", cwd=p, check=False)
+    assert gone.code != 0 and "No module named 'hello_zagi'" in gone.err
+
+
+def test_a_python_project_manager_owns_its_venv(tmp_path: Path, z: Callable[..., Ran]) -> None:
+    """uv (poetry, pdm, pipenv) makes and owns the project's venv: zagi makes none."""
+    p = make_project(tmp_path / "p", '[tools]\npython = "3.11.2"\nuv = "0.4"\n')
+    z("sync", cwd=p)
+    act = json.loads(z("env", "--json", cwd=p).out)
+    assert "VIRTUAL_ENV" not in act["set"]
+    assert z("run", "--", "sh", "-c", "command -v python3", cwd=p).out.startswith("/nix/store/")
+
+
 def test_env_exposes_headers_pkgconfig_and_activation(tmp_path: Path, z: Callable[..., Ran],
                                                       zenv: dict[str, str]) -> None:
     p = make_project(tmp_path, NODE20 + '[env]\nAPP_ENV = "dev it\'s"\n')

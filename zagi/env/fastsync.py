@@ -42,18 +42,19 @@ def run_env(env_id: str, out: str, base: dict[str, str],
             root: Path | None = None) -> dict[str, str] | None:
     """`base` with the env activated, from the activation data sync precomputed (None when
     that data is missing or fails its re-check: then a full sync rewrites it), plus the
-    project's service connection variables when `root` is given."""
+    project's own activation (services' variables, venv) when `root` is given."""
     act = state.read_activation(env_id, out)
     if act is None:
         return None
-    prepend, sets = act
     env = dict(base)
-    for var, dirs in prepend.items():
-        old = env.get(var)
-        env[var] = ":".join(dirs) + (f":{old}" if old else (":" if var == "MANPATH" else ""))
-    env.update(sets)
-    if root is not None:
-        env.update(state.read_service_activation(root))
+    layers = [act] + ([state.read_project_activation(root)] if root is not None else [])
+    # The project's layer (its services' variables, its venv) goes on top, as the hooks
+    # source it after the env's.
+    for prepend, sets in layers:
+        for var, dirs in prepend.items():
+            old = env.get(var)
+            env[var] = ":".join(dirs) + (f":{old}" if old else (":" if var == "MANPATH" else ""))
+        env.update(sets)
     return env
 
 

@@ -58,7 +58,7 @@ def exports(project: Project, shell: str) -> str:
     if path is None or not path.exists():
         raise NotLocked("this project's env is not set up", hint="run `zagi sync`")
     text = path.read_text()
-    # The project's service connection variables (zagi/services/declared.py) come after
+    # The project's own activation (services' variables, venv: zagi/env/state.py) comes after
     # the env's own, as the hooks source them.
     if shell == "json":
         import json
@@ -66,7 +66,10 @@ def exports(project: Project, shell: str) -> str:
         from zagi.env import state
 
         doc = json.loads(text)
-        doc["set"] = {**doc["set"], **state.read_service_activation(project.root)}
+        prepend, sets = state.read_project_activation(project.root)
+        doc["set"] = {**doc["set"], **sets}
+        for var, dirs in prepend.items():
+            doc["prepend"][var] = dirs + doc["prepend"].get(var, [])
         return json.dumps(doc, indent=2, sort_keys=True) + "\n"
     extra = layout.project_dir(project.root) / EXPORT_FILES[shell]
     return text + (extra.read_text() if extra.is_file() else "")

@@ -101,21 +101,49 @@ def read_activation(env_id: str, out: str) -> tuple[dict[str, list[str]], dict[s
     return prepend, sets
 
 
-def read_service_activation(root: Path) -> dict[str, str]:
-    """The project's service connection variables (zagi/services/manage.py writes them at
-    sync), re-checked: only service variables, only strings."""
+def write_project_activation(root: Path, prepend: dict[str, list[str]],
+                             sets: dict[str, str]) -> None:
+    """The project's own activation (its services' variables, its venv), which the hooks
+    source after the env's: per project, since two projects with one env have different
+    ports and venvs. Written at sync before .synced; none when there is nothing."""
+    from shellhooks import activation
+    from zagi.core.fsutil import atomic_write
+
+    d = layout.project_dir(root)
+    act: dict[str, object] = {"out": "", "prepend": prepend, "set": sets}
+    names = [*activation.render_all(act), layout.ACTIVATE_JSON]
+    if not prepend and not sets:
+        for name in names:
+            (d / name).unlink(missing_ok=True)
+        return
+    for name, text in activation.render_all(act).items():
+        atomic_write(d / name, text, mode=0o444)
+    write_json(d / layout.ACTIVATE_JSON, {"prepend": prepend, "set": sets}, mode=0o444)
+
+
+def read_project_activation(root: Path) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """(prepend, set) of the project's activation, re-checked as read_activation does:
+    only service variables and the project's own venv (VIRTUAL_ENV and its bin first on
+    PATH); anything else is dropped."""
     import json
 
     from zagi.core.envnames import SERVICE_VARS
 
+    d = layout.project_dir(root)
     try:
-        doc = json.loads((layout.project_dir(root) / layout.ACTIVATE_JSON).read_text())
+        doc = json.loads((d / layout.ACTIVATE_JSON).read_text())
     except (OSError, ValueError, RecursionError):
-        return {}
+        return {}, {}
     sets = doc.get("set") if isinstance(doc, dict) else None
-    if not isinstance(sets, dict):
-        return {}
-    return {k: v for k, v in sets.items() if k in SERVICE_VARS and isinstance(v, str)}
+    prepend = doc.get("prepend") if isinstance(doc, dict) else None
+    venv = str(d / "venv")
+    out_set = {k: v for k, v in sets.items() if isinstance(v, str) and (
+        k in SERVICE_VARS or (k == "VIRTUAL_ENV" and v == venv))} if isinstance(sets, dict) else {}
+    out_prepend: dict[str, list[str]] = {}
+    if isinstance(prepend, dict) and prepend.get("PATH") == [venv + "/bin"] \
+            and out_set.get("VIRTUAL_ENV") == venv:
+        out_prepend["PATH"] = [venv + "/bin"]
+    return out_prepend, out_set
 
 
 def write_json(path: Path, data: object, mode: int = 0o644) -> None:

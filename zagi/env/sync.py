@@ -110,27 +110,38 @@ def root_sources(lk: Lock, env_id: str, opts: nix.Options) -> int:
     return n
 
 
-def _mount(project: Project, env_id: str, out: str) -> None:
+def _mount(project: Project, env_id: str, out: str) -> list[str]:
+    """The env in place for the project: its .zagi/env link, its own activation, then
+    .synced (what the hooks and the cached path read). Notes for the user."""
     if not project.gitignore.exists():
         atomic_write(project.gitignore, "# machine-local: the realized env and sync state\n"
                      + "".join(f"/{name}\n" for name in layout.LOCAL_FILES))
     state.flip_symlink(project.mount, out)
     raw = read_bounded(project.env_toml, MAX_SPEC_BYTES)
-    _service_activation(project, raw)
+    notes = _project_activation(project, raw, out)
     # What the cached fast path compares: env id and the exact env.toml bytes it came from.
     digest = layout.spec_digest(raw)
     atomic_write(project.synced, layout.render_synced(env_id, digest))
+    return notes
 
 
-def _service_activation(project: Project, raw: bytes) -> None:
-    """The project's service connection variables (per project: ports differ), written
-    before .synced so a hook that sees the new sync also sees them."""
-    if b"services" not in raw and not layout.project_dir(project.root).exists():
-        return  # no services, none before: skip loading the spec (the cached path)
+def _project_activation(project: Project, raw: bytes, out: str) -> list[str]:
+    """The project's own activation: its service connection variables (per project:
+    ports differ) and its Python venv (zagi/env/pyvenv.py), written before .synced so a
+    hook that sees the new sync also sees them."""
+    from zagi.env import pyvenv
+
+    has_python = pyvenv.interpreter(out) is not None
+    if b"services" not in raw and not has_python and not layout.project_dir(project.root).exists():
+        return []  # nothing of the project's own, none before: skip loading the spec
     from zagi.formats import spec as specfile
     from zagi.services import declared
 
-    declared.write_activation(project, specfile.load(project.env_toml))
+    spec = specfile.load(project.env_toml)
+    sets = declared.write_state(project, spec)
+    prepend, venv_sets, note = pyvenv.ensure(project.root, out, set(spec.tools))
+    state.write_project_activation(project.root, prepend, {**sets, **venv_sets})
+    return [note] if note else []
 
 
 class _Notes:
@@ -308,10 +319,10 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
         entry = lk.system(system)
         if entry and layout.realized_out(env_id) == entry.out \
                 and state.read_activation(env_id, entry.out) is not None:
-            _mount(project, env_id, entry.out)
+            mounted = _mount(project, env_id, entry.out)
             state.touch_last_used(env_id)
             return SyncResult(env_id, entry.out, not relocked, relocked, pre_built,
-                              ms=(time.perf_counter() - t0) * 1000)
+                              ms=(time.perf_counter() - t0) * 1000, notes=mounted)
         if entry and entry.closure and not verify and \
                 (got := _download(env_id, entry, caches, progress, notes)) is not None:
             # Every path copied just now from narinfos that say what the lock says (Nix
@@ -319,7 +330,8 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             # Anything else (already here, from upstream caches) is asked of Nix.
             closure = entry.closure if got[2] else _verify(lk, system, entry.out)
             _install(project, env_id, entry.out, lk, opts, closure)
-            _mount(project, env_id, entry.out)
+            for note in _mount(project, env_id, entry.out):
+                notes.add(note)
             return SyncResult(env_id, entry.out, False, relocked, pre_built, got[0],
                               (time.perf_counter() - t0) * 1000, got[1], notes.items)
         if not build:
@@ -348,6 +360,7 @@ def sync(project: Project, opts: nix.Options, frozen: bool = False,
             env_id = lk.env_id_for(system)
         _install(project, env_id, out, lk, opts, closure, paths)
         root_sources(lk, env_id, opts)
-        _mount(project, env_id, out)
+        for note in _mount(project, env_id, out):
+            notes.add(note)
         return SyncResult(env_id, out, False, relocked, pre_built + built, fetched,
                           (time.perf_counter() - t0) * 1000, None, notes.items)

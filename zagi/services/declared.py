@@ -257,12 +257,10 @@ def connection_env(project: Project, decl: Declared) -> dict[str, str]:
     return {k: v for k, v in env.items() if k not in decl.env_keys}
 
 
-def write_activation(project: Project, spec: EnvSpec) -> None:
-    """At sync: services.json, and the project's service variables as activation files
-    the hooks source after the env's own (per project: two projects with one env have
-    different ports). Written before .synced, so whoever sees the sync sees these."""
-    from shellhooks import activation
-
+def write_state(project: Project, spec: EnvSpec) -> dict[str, str]:
+    """At sync: services.json and the autostart marker; returns the project's service
+    variables, which sync writes into the project's activation (zagi/env/state.py: per
+    project, since two projects with one env have different ports)."""
     d = layout.project_dir(project.root)
     decl = resolve(project, spec)
     env = connection_env(project, decl)
@@ -274,13 +272,4 @@ def write_activation(project: Project, spec: EnvSpec) -> None:
         atomic_write(marker, "", mode=0o444)
     else:
         marker.unlink(missing_ok=True)
-    if not env:
-        for name in [*activation.render_all({"out": "", "prepend": {}, "set": {}}),
-                     layout.ACTIVATE_JSON]:
-            (d / name).unlink(missing_ok=True)
-        return
-    act: dict[str, object] = {"out": "", "prepend": {}, "set": dict(sorted(env.items()))}
-    for name, text in activation.render_all(act).items():
-        atomic_write(d / name, text, mode=0o444)
-    atomic_write(d / layout.ACTIVATE_JSON, json.dumps({"set": act["set"]}, indent=1) + "\n",
-                 mode=0o444)
+    return dict(sorted(env.items()))
