@@ -49,10 +49,10 @@ def interpreter(out: str) -> Path | None:
 
 
 def _home_of(cfg: Path) -> str | None:
-    try:
-        text = cfg.read_text(errors="replace")
-    except OSError:
+    raw = layout.read_regular(cfg, 1 << 16)  # zagi wrote it, but the user's files are bounded too
+    if raw is None:
         return None
+    text = raw.decode(errors="replace")
     for line in text.splitlines():
         key, sep, value = line.partition("=")
         if sep and key.strip() == "home":
@@ -68,7 +68,6 @@ def ensure(root: Path, out: str, tools: set[str]) -> tuple[dict[str, list[str]],
     if py is None or tools & set(MANAGERS):
         return {}, {}, None
     d = venv_dir(root)
-    note = None
     if (d / DONE).exists() and _home_of(d / "pyvenv.cfg") == str(py.parent):
         return (*_activation(d), None)
     again = d.exists()
