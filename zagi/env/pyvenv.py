@@ -60,11 +60,11 @@ def _home_of(cfg: Path) -> str | None:
     return None
 
 
-def ensure(root: Path, out: str, tools: set[str]) -> tuple[dict[str, list[str]], dict[str, str], str | None]:
-    """(prepend, set, note) for the project's activation, making or remaking its venv.
-    No venv (and empty activation) when the env has no CPython that can make one or a
-    manager in `tools` owns the project's venv."""
-    py = interpreter(out)
+def ensure(root: Path, py: Path | None,
+           tools: set[str]) -> tuple[dict[str, list[str]], dict[str, str], str | None]:
+    """(prepend, set, note) for the project's activation, making or remaking its venv
+    with `py` (the env's `interpreter`). No venv (and empty activation) when the env has
+    no CPython that can make one or a manager in `tools` owns the project's venv."""
     if py is None or tools & set(MANAGERS):
         return {}, {}, None
     d = venv_dir(root)

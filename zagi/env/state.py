@@ -111,12 +111,12 @@ def write_project_activation(root: Path, prepend: dict[str, list[str]],
 
     d = layout.project_dir(root)
     act: dict[str, object] = {"out": "", "prepend": prepend, "set": sets}
-    names = [*activation.render_all(act), layout.ACTIVATE_JSON]
+    files = activation.render_all(act)
     if not prepend and not sets:
-        for name in names:
+        for name in [*files, layout.ACTIVATE_JSON]:
             (d / name).unlink(missing_ok=True)
         return
-    for name, text in activation.render_all(act).items():
+    for name, text in files.items():
         atomic_write(d / name, text, mode=0o444)
     write_json(d / layout.ACTIVATE_JSON, {"prepend": prepend, "set": sets}, mode=0o444)
 

@@ -131,15 +131,15 @@ def _project_activation(project: Project, raw: bytes, out: str) -> list[str]:
     hook that sees the new sync also sees them."""
     from zagi.env import pyvenv
 
-    has_python = pyvenv.interpreter(out) is not None
-    if b"services" not in raw and not has_python and not layout.project_dir(project.root).exists():
+    py = pyvenv.interpreter(out)
+    if b"services" not in raw and py is None and not layout.project_dir(project.root).exists():
         return []  # nothing of the project's own, none before: skip loading the spec
     from zagi.formats import spec as specfile
     from zagi.services import declared
 
     spec = specfile.load(project.env_toml)
     sets = declared.write_state(project, spec)
-    prepend, venv_sets, note = pyvenv.ensure(project.root, out, set(spec.tools))
+    prepend, venv_sets, note = pyvenv.ensure(project.root, py, set(spec.tools))
     state.write_project_activation(project.root, prepend, {**sets, **venv_sets})
     return [note] if note else []
 
